@@ -1,0 +1,120 @@
+package io.rma.coordinator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/** What the worker declared when it registered. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class RMAWorkerSpec {
+  /** Hardware the worker reported; drives its tier. */
+  private Capabilities capabilities = new Capabilities();
+
+  /** Address the coordinator calls when the worker has no tunnel URL. */
+  private String ipAddress;
+
+  /** Public URL of the worker (e.g. a tunnel); preferred over ipAddress and port when set. */
+  private String tunnelUrl;
+
+  /** Port of the worker's service endpoint; the catalogue's port for the service when absent. */
+  private Integer port;
+
+  /** Services the worker already runs (routing counts them like assigned ones). */
+  private List<String> services = new ArrayList<>();
+
+  /** Models the worker serves; empty means it takes any model. */
+  private List<String> models = new ArrayList<>();
+
+  /** push: the coordinator calls the worker; pull: the worker polls for tasks. */
+  private WorkerMode mode = WorkerMode.push;
+
+  /** Set to true (e.g. with kubectl patch) to stop new work going to this worker. */
+  private Boolean drain;
+
+  public Capabilities getCapabilities() {
+    return capabilities;
+  }
+
+  public void setCapabilities(Capabilities capabilities) {
+    this.capabilities = capabilities;
+  }
+
+  public String getIpAddress() {
+    return ipAddress;
+  }
+
+  public void setIpAddress(String ipAddress) {
+    this.ipAddress = ipAddress;
+  }
+
+  public String getTunnelUrl() {
+    return tunnelUrl;
+  }
+
+  public void setTunnelUrl(String tunnelUrl) {
+    this.tunnelUrl = tunnelUrl;
+  }
+
+  public Integer getPort() {
+    return port;
+  }
+
+  public void setPort(Integer port) {
+    this.port = port;
+  }
+
+  public List<String> getServices() {
+    return services;
+  }
+
+  public void setServices(List<String> services) {
+    this.services = services;
+  }
+
+  public List<String> getModels() {
+    return models;
+  }
+
+  public void setModels(List<String> models) {
+    this.models = models;
+  }
+
+  public WorkerMode getMode() {
+    return mode;
+  }
+
+  public void setMode(WorkerMode mode) {
+    this.mode = mode;
+  }
+
+  public Boolean getDrain() {
+    return drain;
+  }
+
+  public void setDrain(Boolean drain) {
+    this.drain = drain;
+  }
+
+  /** True when an operator asked the worker to drain. */
+  public boolean draining() {
+    return Boolean.TRUE.equals(drain);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof RMAWorkerSpec s
+        && Objects.equals(ipAddress, s.ipAddress)
+        && Objects.equals(tunnelUrl, s.tunnelUrl)
+        && Objects.equals(port, s.port)
+        && Objects.equals(services, s.services)
+        && Objects.equals(models, s.models)
+        && mode == s.mode
+        && Objects.equals(drain, s.drain);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(ipAddress, tunnelUrl, port, services, models, mode, drain);
+  }
+}

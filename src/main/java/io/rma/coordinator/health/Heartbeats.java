@@ -1,0 +1,32 @@
+package io.rma.coordinator.health;
+
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The last heartbeat of each worker, in memory. A heartbeat is one map write: it never touches the
+ * store; the health loop writes phase changes and, at a slow keepalive, load and last-seen.
+ */
+public final class Heartbeats {
+  /** One heartbeat as received; {@code at} is the coordinator's clock at receipt. */
+  public record Beat(Instant at, boolean degraded, Double load, String availableMemory) {}
+
+  private final ConcurrentHashMap<String, Beat> beats = new ConcurrentHashMap<>();
+
+  public void record(String worker, Beat beat) {
+    beats.put(worker, beat);
+  }
+
+  public Optional<Beat> last(String worker) {
+    return Optional.ofNullable(beats.get(worker));
+  }
+
+  public void forget(String worker) {
+    beats.remove(worker);
+  }
+
+  public int size() {
+    return beats.size();
+  }
+}

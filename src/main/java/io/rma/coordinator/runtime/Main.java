@@ -1,0 +1,56 @@
+package io.rma.coordinator.runtime;
+
+import io.helidon.logging.common.LogConfig;
+import io.helidon.webserver.WebServer;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+
+/** Starts the coordinator: loads configuration once, picks the mode, serves HTTP. */
+public final class Main {
+  private static final Logger LOG = System.getLogger(Main.class.getName());
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    LogConfig.configureRuntime();
+    CoordinatorConfig config;
+    try {
+      config = ConfigLoader.fromEnvironment();
+    } catch (ConfigLoader.ConfigException e) {
+      LOG.log(Level.ERROR, "configuration error: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    if (config.mode().orElse(CoordinatorConfig.Mode.standalone) == CoordinatorConfig.Mode.kubernetes) {
+      LOG.log(Level.ERROR, "RMA_MODE=kubernetes is not available in this build yet");
+      System.exit(2);
+    }
+    Coordinator coordinator = Coordinator.standalone(config, Clock.systemUTC());
+    WebServer server = coordinator.start(config.port());
+    Runtime.getRuntime()
+        .addShutdownHook(
+            Thread.ofPlatform()
+                .unstarted(
+                    () -> {
+                      server.stop();
+                      coordinator.close();
+                    }));
+    if (config.workerAuth() == CoordinatorConfig.WorkerAuth.none) {
+      LOG.log(
+          Level.WARNING,
+          "RMA_WORKER_AUTH=none: workers are not authenticated; any client can act as any worker");
+    }
+    LOG.log(
+        Level.INFO,
+        "RMA Coordinator "
+            + Coordinator.VERSION
+            + " (standalone, store "
+            + coordinator.store().kind()
+            + config.databasePath().map(p -> " at " + p).orElse("")
+            + ", "
+            + coordinator.store().list().size()
+            + " workers) listening on port "
+            + server.port());
+  }
+}
