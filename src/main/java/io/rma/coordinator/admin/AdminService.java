@@ -31,14 +31,12 @@ public final class AdminService implements HttpService {
 
   @Override
   public void routing(HttpRules rules) {
-    rules
-        .get("/workers", this::workers)
-        .get("/stats", this::stats)
-        .get("/health", this::health);
+    rules.get("/workers", this::workers).get("/stats", this::stats).get("/health", this::health);
   }
 
   private void workers(ServerRequest req, ServerResponse res) {
-    List<Map<String, Object>> workers = pool.workers().stream().map(AdminService::describe).toList();
+    List<Map<String, Object>> workers =
+        pool.workers().stream().map(AdminService::describe).toList();
     Map<String, Object> answer = new LinkedHashMap<>();
     answer.put("total", workers.size());
     answer.put("workers", workers);
@@ -93,7 +91,8 @@ public final class AdminService implements HttpService {
     List<WorkerView> all = pool.workers();
     long healthy = all.stream().filter(v -> v.phase() == WorkerPhase.Healthy).count();
     Map<String, Object> answer = new LinkedHashMap<>();
-    answer.put("status", !pool.store().ready() ? "unhealthy" : healthy > 0 ? "healthy" : "degraded");
+    answer.put(
+        "status", !pool.store().ready() ? "unhealthy" : healthy > 0 ? "healthy" : "degraded");
     answer.put("total_workers", all.size());
     answer.put("healthy_workers", healthy);
     answer.put("store", pool.store().kind());
@@ -110,7 +109,8 @@ public final class AdminService implements HttpService {
   /** One worker as the admin API shows it; the original's names, plus the new status fields. */
   static Map<String, Object> describe(WorkerView v) {
     RMAWorkerSpec spec = v.worker().getSpec();
-    RMAWorkerStatus s = v.worker().getStatus() == null ? new RMAWorkerStatus() : v.worker().getStatus();
+    RMAWorkerStatus s =
+        v.worker().getStatus() == null ? new RMAWorkerStatus() : v.worker().getStatus();
     Capabilities c = spec.getCapabilities() == null ? new Capabilities() : spec.getCapabilities();
     Map<String, Object> caps = new LinkedHashMap<>();
     caps.put("cpu_cores", c.getCpuCores());

@@ -51,9 +51,13 @@ public final class RootService implements HttpService {
                           "POST /api/worker/heartbeat",
                           "DELETE /api/worker/unregister/{worker_id}"),
                       "admin",
-                      List.of("GET /api/admin/workers", "GET /api/admin/stats", "GET /api/admin/health"),
+                      List.of(
+                          "GET /api/admin/workers",
+                          "GET /api/admin/stats",
+                          "GET /api/admin/health"),
                       "probes",
-                      List.of("GET /health", "GET /observe/health/live", "GET /observe/health/ready"),
+                      List.of(
+                          "GET /health", "GET /observe/health/live", "GET /observe/health/ready"),
                       "metrics",
                       List.of("GET /observe/metrics")));
               JsonBodies.ok(res, m);

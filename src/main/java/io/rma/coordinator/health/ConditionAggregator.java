@@ -28,7 +28,10 @@ public final class ConditionAggregator {
               new Condition(READY, Condition.FALSE, "Draining", "drain requested: no new work");
           case Offline ->
               new Condition(
-                  READY, Condition.FALSE, "HeartbeatMissed", "no heartbeat within the offline window");
+                  READY,
+                  Condition.FALSE,
+                  "HeartbeatMissed",
+                  "no heartbeat within the offline window");
         };
     ready.setObservedGeneration(generation);
     Condition before = find(previous, READY);

@@ -117,7 +117,10 @@ public final class HealthLoop implements AutoCloseable {
       boolean decided = desired.differsInDecisionsFrom(current);
       boolean keepalive =
           !desired.equals(current)
-              && !lastWritten.computeIfAbsent(name, n -> now).plus(settings.statusKeepalive()).isAfter(now);
+              && !lastWritten
+                  .computeIfAbsent(name, n -> now)
+                  .plus(settings.statusKeepalive())
+                  .isAfter(now);
       if (decided || keepalive) {
         if (pool.store().updateStatus(name, desired)) {
           writes++;

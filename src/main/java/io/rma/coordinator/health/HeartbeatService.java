@@ -70,7 +70,9 @@ public final class HeartbeatService implements HttpService {
                 () ->
                     new ApiException(
                         404,
-                        "worker " + id + " is not registered: register again with POST /api/worker/register",
+                        "worker "
+                            + id
+                            + " is not registered: register again with POST /api/worker/register",
                         Map.of("action", "register")));
     auth.check(req, worker);
     Instant now = pool.clock().instant();

@@ -12,9 +12,9 @@ import java.util.Optional;
  *
  * <ul>
  *   <li>silent for {@code offlineAfter}: Offline (no work); a heartbeat makes it Healthy again;
- *   <li>silent for {@code pruneAfter}: removed, unless more than {@code massStaleFraction} of a pool
- *       of at least {@code massStaleMinPool} are stale: then the coordinator's own network is the
- *       likelier fault and pruning pauses (the workers stay Offline);
+ *   <li>silent for {@code pruneAfter}: removed, unless more than {@code massStaleFraction} of a
+ *       pool of at least {@code massStaleMinPool} are stale: then the coordinator's own network is
+ *       the likelier fault and pruning pauses (the workers stay Offline);
  *   <li>until {@code grace} has passed since the coordinator started (or took over), nobody becomes
  *       stale and nobody is pruned: workers get one chance to beat first.
  * </ul>
@@ -35,7 +35,11 @@ public final class PhasePolicy {
    * @param previous the phase last recorded, null for a new worker
    */
   public record Member(
-      String name, Instant lastSeen, boolean reportedDegraded, boolean drain, WorkerPhase previous) {}
+      String name,
+      Instant lastSeen,
+      boolean reportedDegraded,
+      boolean drain,
+      WorkerPhase previous) {}
 
   /** The phase of every member, who is to be pruned, and when the next time-based change is due. */
   public record Verdict(

@@ -86,8 +86,8 @@ public final class Pool {
   }
 
   /**
-   * The latest sign of life: a heartbeat held in memory, else the last heartbeat the store recorded,
-   * else registration.
+   * The latest sign of life: a heartbeat held in memory, else the last heartbeat the store
+   * recorded, else registration.
    */
   static Instant lastSeen(RMAWorker w, Heartbeats.Beat beat) {
     Instant seen = Instant.EPOCH;

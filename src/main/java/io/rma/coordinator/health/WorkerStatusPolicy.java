@@ -70,7 +70,8 @@ public final class WorkerStatusPolicy {
     if (next.getTasksCompleted() == null) {
       next.setTasksCompleted(0L);
     }
-    next.setConditions(ConditionAggregator.conditions(next.getConditions(), phase, generation, now));
+    next.setConditions(
+        ConditionAggregator.conditions(next.getConditions(), phase, generation, now));
     next.setObservedGeneration(generation);
     return next;
   }

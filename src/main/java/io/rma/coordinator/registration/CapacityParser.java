@@ -12,12 +12,13 @@ import java.util.regex.Pattern;
  * <p>Units are binary whichever way they are spelled: agents take these numbers from nvidia-smi,
  * free and psutil, which print MiB and GiB and label them MB and GB. Reading {@code "8GB"} as
  * decimal would make an 8 GiB card miss the 8 GiB tier-1 threshold. A bare number is GiB, as the
- * original service read it. Anything else ({@code "Unknown (AMD)"}, {@code "N/A"}) is unknown, not an
- * error.
+ * original service read it. Anything else ({@code "Unknown (AMD)"}, {@code "N/A"}) is unknown, not
+ * an error.
  */
 public final class CapacityParser {
   private static final Pattern SIZE =
-      Pattern.compile("^\\s*([0-9]+(?:\\.[0-9]+)?)\\s*([kmgtp]?)(i?b?)\\s*$", Pattern.CASE_INSENSITIVE);
+      Pattern.compile(
+          "^\\s*([0-9]+(?:\\.[0-9]+)?)\\s*([kmgtp]?)(i?b?)\\s*$", Pattern.CASE_INSENSITIVE);
   private static final long MAX_BYTES = Long.MAX_VALUE / 2;
 
   private CapacityParser() {}

@@ -135,12 +135,15 @@ public final class RegisterRequest {
       return out;
     }
     if (!n.isArray() || n.size() > MAX_LIST) {
-      throw ApiException.unprocessable(field + " must be a list of at most " + MAX_LIST + " strings");
+      throw ApiException.unprocessable(
+          field + " must be a list of at most " + MAX_LIST + " strings");
     }
     for (JsonNode e : n) {
       // Agents send either names or objects with a name (e.g. {"name": "llama3", ...}).
       String name =
-          e.isTextual() ? e.asText() : e.isObject() && e.path("name").isTextual() ? e.get("name").asText() : null;
+          e.isTextual()
+              ? e.asText()
+              : e.isObject() && e.path("name").isTextual() ? e.get("name").asText() : null;
       if (name == null || name.isBlank() || name.length() > 253) {
         throw ApiException.unprocessable(field + " must be a list of names");
       }

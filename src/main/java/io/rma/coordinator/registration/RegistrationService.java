@@ -64,9 +64,11 @@ public final class RegistrationService implements HttpService {
     rules
         .post("/register", this::register)
         .delete("/unregister/{worker_id}", this::unregister)
-        .delete("/unregister", (req, res) -> {
-          throw ApiException.badRequest("worker_id is missing from the path");
-        });
+        .delete(
+            "/unregister",
+            (req, res) -> {
+              throw ApiException.badRequest("worker_id is missing from the path");
+            });
   }
 
   private void register(ServerRequest req, ServerResponse res) {
@@ -81,7 +83,8 @@ public final class RegistrationService implements HttpService {
   private synchronized Map<String, Object> register(
       ServerRequest req, String requested, RMAWorkerSpec spec, String coordinatorUrl) {
     Instant now = pool.clock().instant();
-    Optional<RMAWorker> existing = requested == null ? Optional.empty() : pool.store().get(requested);
+    Optional<RMAWorker> existing =
+        requested == null ? Optional.empty() : pool.store().get(requested);
     // Re-registering under an existing id takes that worker over, so it needs its credential.
     existing.ifPresent(w -> auth.check(req, w));
     String id = requested != null ? requested : WorkerNames.generate();
@@ -183,7 +186,8 @@ public final class RegistrationService implements HttpService {
               .findFirst()
               .orElse(null);
     }
-    String host = spec.getIpAddress().contains(":") ? "[" + spec.getIpAddress() + "]" : spec.getIpAddress();
+    String host =
+        spec.getIpAddress().contains(":") ? "[" + spec.getIpAddress() + "]" : spec.getIpAddress();
     return "http://" + host + (port == null ? "" : ":" + port);
   }
 

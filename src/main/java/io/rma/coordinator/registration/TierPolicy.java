@@ -38,7 +38,8 @@ public final class TierPolicy {
       return GPU;
     }
     int cores = c.getCpuCores() == null ? 0 : c.getCpuCores();
-    if (cores >= thresholds.cpuCores() && atLeast(CapacityParser.gib(c.getRam()), thresholds.ramGib())) {
+    if (cores >= thresholds.cpuCores()
+        && atLeast(CapacityParser.gib(c.getRam()), thresholds.ramGib())) {
       return CPU;
     }
     return SMALL;

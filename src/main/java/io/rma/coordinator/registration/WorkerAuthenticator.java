@@ -8,9 +8,9 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Checks that a call about worker X carries X's credential ({@code Authorization: Bearer ...}): none
- * is a 401, any other a 403. With {@code RMA_WORKER_AUTH=none} (the original agents, which send no
- * credentials) every call passes.
+ * Checks that a call about worker X carries X's credential ({@code Authorization: Bearer ...}):
+ * none is a 401, any other a 403. With {@code RMA_WORKER_AUTH=none} (the original agents, which
+ * send no credentials) every call passes.
  */
 public final class WorkerAuthenticator {
   private final boolean enforced;

@@ -27,7 +27,9 @@ public final class WorkerNames {
     if (!valid(id)) {
       throw ApiException.badRequest(
           "invalid worker_id "
-              + (id == null ? "null" : '"' + (id.length() > 80 ? id.substring(0, 80) + "..." : id) + '"')
+              + (id == null
+                  ? "null"
+                  : '"' + (id.length() > 80 ? id.substring(0, 80) + "..." : id) + '"')
               + ": use at most 63 lower-case letters, digits and '-', starting and ending with a"
               + " letter or digit");
     }

@@ -9,7 +9,6 @@ import io.rma.coordinator.registration.ServiceCatalogue.ServiceDefinition;
 import io.rma.coordinator.registration.TierPolicy;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -64,16 +63,20 @@ public final class ConfigLoader {
   }
 
   private CoordinatorConfig build() {
-    Duration heartbeat = setting("HEARTBEAT_INTERVAL", ConfigLoader::duration, Duration.ofSeconds(30));
+    Duration heartbeat =
+        setting("HEARTBEAT_INTERVAL", ConfigLoader::duration, Duration.ofSeconds(30));
     Duration offline = setting("OFFLINE_AFTER", ConfigLoader::duration, heartbeat.multipliedBy(3));
     HealthSettings health =
         new HealthSettings(
             positive("HEARTBEAT_INTERVAL", heartbeat),
             positive("OFFLINE_AFTER", offline),
-            positive("PRUNE_AFTER", setting("PRUNE_AFTER", ConfigLoader::duration, Duration.ofMinutes(30))),
+            positive(
+                "PRUNE_AFTER",
+                setting("PRUNE_AFTER", ConfigLoader::duration, Duration.ofMinutes(30))),
             setting("RESTART_GRACE", ConfigLoader::duration, offline),
             setting("MASS_STALE_MIN_POOL", Integer::parseInt, 10),
-            fraction("MASS_STALE_FRACTION", setting("MASS_STALE_FRACTION", Double::parseDouble, 0.55)),
+            fraction(
+                "MASS_STALE_FRACTION", setting("MASS_STALE_FRACTION", Double::parseDouble, 0.55)),
             positive(
                 "STATUS_KEEPALIVE",
                 setting("STATUS_KEEPALIVE", ConfigLoader::duration, Duration.ofMinutes(5))));
@@ -86,7 +89,8 @@ public final class ConfigLoader {
     return new CoordinatorConfig(
         setting("PORT", "port", Integer::parseInt, 8080),
         Optional.ofNullable(dbPath).filter(s -> !s.isBlank()).map(Path::of),
-        Optional.ofNullable(text("MODE")).map(v -> enumValue("MODE", CoordinatorConfig.Mode.class, v)),
+        Optional.ofNullable(text("MODE"))
+            .map(v -> enumValue("MODE", CoordinatorConfig.Mode.class, v)),
         Optional.ofNullable(text("NAMESPACE")).orElse("default"),
         health,
         tiers,
@@ -99,7 +103,9 @@ public final class ConfigLoader {
         Optional.ofNullable(text("ADMIN_TOKEN")),
         Optional.ofNullable(text("PUBLIC_URL")).map(u -> u.replaceAll("/+$", "")),
         setting("MAX_BODY_BYTES", Long::parseLong, 1024L * 1024),
-        positive("LOOP_INTERVAL", setting("LOOP_INTERVAL", ConfigLoader::duration, Duration.ofSeconds(1))),
+        positive(
+            "LOOP_INTERVAL",
+            setting("LOOP_INTERVAL", ConfigLoader::duration, Duration.ofSeconds(1))),
         catalogue());
   }
 
@@ -176,7 +182,9 @@ public final class ConfigLoader {
     return n == null || n.isNull() ? null : n.asText();
   }
 
-  /** {@code 90s}, {@code 5m}, {@code 250ms}, {@code 1h}, {@code 2d}, or ISO-8601 ({@code PT90S}). */
+  /**
+   * {@code 90s}, {@code 5m}, {@code 250ms}, {@code 1h}, {@code 2d}, or ISO-8601 ({@code PT90S}).
+   */
   static Duration duration(String text) {
     Matcher m = SHORT_DURATION.matcher(text.trim());
     if (m.matches()) {
@@ -214,7 +222,8 @@ public final class ConfigLoader {
     try {
       return Enum.valueOf(type, v.trim().toLowerCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new ConfigException("RMA_" + name + "=" + v + " is not one of " + List.of(type.getEnumConstants()));
+      throw new ConfigException(
+          "RMA_" + name + "=" + v + " is not one of " + List.of(type.getEnumConstants()));
     }
   }
 

@@ -54,7 +54,8 @@ public final class Coordinator implements AutoCloseable {
 
   /** Standalone mode: workers in memory, and in the SQLite file when DATABASE_PATH is set. */
   public static Coordinator standalone(CoordinatorConfig config, Clock clock) {
-    SqliteWorkerRepository file = config.databasePath().map(SqliteWorkerRepository::new).orElse(null);
+    SqliteWorkerRepository file =
+        config.databasePath().map(SqliteWorkerRepository::new).orElse(null);
     return new Coordinator(
         config, new StandaloneWorkerStore(file, config.namespace(), clock), clock, "standalone");
   }
@@ -80,7 +81,9 @@ public final class Coordinator implements AutoCloseable {
         .register("/api/admin", new AdminService(pool, mode));
   }
 
-  /** Health and metrics observers: /observe/health/live, /observe/health/ready, /observe/metrics. */
+  /**
+   * Health and metrics observers: /observe/health/live, /observe/health/ready, /observe/metrics.
+   */
   public ObserveFeature observe() {
     return ObserveFeature.builder()
         .addObserver(

@@ -22,7 +22,8 @@ public final class Main {
       System.exit(2);
       return;
     }
-    if (config.mode().orElse(CoordinatorConfig.Mode.standalone) == CoordinatorConfig.Mode.kubernetes) {
+    if (config.mode().orElse(CoordinatorConfig.Mode.standalone)
+        == CoordinatorConfig.Mode.kubernetes) {
       LOG.log(Level.ERROR, "RMA_MODE=kubernetes is not available in this build yet");
       System.exit(2);
     }

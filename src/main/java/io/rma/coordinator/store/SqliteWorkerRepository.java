@@ -17,9 +17,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>SQLite over H2 because its durability on a crash is the one property this file exists for, and
  * SQLite's is well proven: in WAL mode with {@code synchronous=FULL}, a commit is on disk when
- * {@code executeUpdate} returns, so a worker acknowledged before a {@code kill -9} (or a power loss)
- * is there after. H2's MVStore delays writes by default and needs tuning to promise the same. The
- * file is also readable with the stock {@code sqlite3} shell when something needs looking into.
+ * {@code executeUpdate} returns, so a worker acknowledged before a {@code kill -9} (or a power
+ * loss) is there after. H2's MVStore delays writes by default and needs tuning to promise the same.
+ * The file is also readable with the stock {@code sqlite3} shell when something needs looking into.
  *
  * <p>One connection, used under this object's lock: writes are rare (registrations, phase changes,
  * a slow keepalive), never one per heartbeat.
@@ -80,7 +80,8 @@ public final class SqliteWorkerRepository implements AutoCloseable {
   }
 
   public synchronized void delete(String name) {
-    try (PreparedStatement p = connection.prepareStatement("DELETE FROM rma_workers WHERE name = ?")) {
+    try (PreparedStatement p =
+        connection.prepareStatement("DELETE FROM rma_workers WHERE name = ?")) {
       p.setString(1, name);
       p.executeUpdate();
       writes.incrementAndGet();

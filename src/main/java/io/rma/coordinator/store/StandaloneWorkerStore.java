@@ -17,8 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * Standalone mode's store: every worker in memory, and, when a database file is configured, each
  * write committed to it before the call returns. Reads never touch the file.
  *
- * <p>Stored objects are treated as immutable: a write replaces the object in the map, so readers
- * on other threads see either the old or the new worker, never a half-written one. Callers must not
+ * <p>Stored objects are treated as immutable: a write replaces the object in the map, so readers on
+ * other threads see either the old or the new worker, never a half-written one. Callers must not
  * change what {@link #get} and {@link #list} return.
  */
 public final class StandaloneWorkerStore implements WorkerStore {

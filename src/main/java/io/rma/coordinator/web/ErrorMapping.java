@@ -40,9 +40,15 @@ public final class ErrorMapping {
               }
               String detail =
                   code == 404
-                      ? "no such endpoint: " + req.prologue().method().text() + " " + req.path().path()
+                      ? "no such endpoint: "
+                          + req.prologue().method().text()
+                          + " "
+                          + req.path().path()
                       : code == 405
-                          ? "method not allowed: " + req.prologue().method().text() + " " + req.path().path()
+                          ? "method not allowed: "
+                              + req.prologue().method().text()
+                              + " "
+                              + req.path().path()
                           : e.getMessage();
               JsonBodies.send(res, code, Map.of("detail", detail));
             })

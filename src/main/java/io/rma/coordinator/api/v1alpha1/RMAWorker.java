@@ -11,15 +11,16 @@ import io.fabric8.kubernetes.model.annotation.Version;
 /**
  * One inference worker of the pool. {@code spec} is what the worker declared when it registered;
  * {@code status} is what the control plane decided (tier, services) and observed (phase, load, last
- * heartbeat). The same class is stored in the API server (Kubernetes mode) and in the embedded store
- * (standalone mode).
+ * heartbeat). The same class is stored in the API server (Kubernetes mode) and in the embedded
+ * store (standalone mode).
  */
 @Group(RMAWorker.GROUP)
 @Version(RMAWorker.VERSION)
 @Plural(RMAWorker.PLURAL)
 @Singular("rmaworker")
 @ShortNames("rmaw")
-public class RMAWorker extends CustomResource<RMAWorkerSpec, RMAWorkerStatus> implements Namespaced {
+public class RMAWorker extends CustomResource<RMAWorkerSpec, RMAWorkerStatus>
+    implements Namespaced {
   public static final String GROUP = "rma.io";
   public static final String VERSION = "v1alpha1";
   public static final String PLURAL = "rmaworkers";

@@ -59,8 +59,7 @@ public class RMAWorkerStatus {
     c.conditions = new ArrayList<>();
     if (conditions != null) {
       for (Condition k : conditions) {
-        Condition n =
-            new Condition(k.getType(), k.getStatus(), k.getReason(), k.getMessage());
+        Condition n = new Condition(k.getType(), k.getStatus(), k.getReason(), k.getMessage());
         n.setLastTransitionTime(k.getLastTransitionTime());
         n.setObservedGeneration(k.getObservedGeneration());
         c.conditions.add(n);
