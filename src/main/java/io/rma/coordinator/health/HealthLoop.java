@@ -8,6 +8,7 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -88,15 +89,17 @@ public final class HealthLoop implements AutoCloseable {
             "pruned worker " + name + ": silent for more than " + settings.pruneAfter());
       }
     }
-    List<CoverageEntry> coverage =
-        workers.stream()
-            .map(
-                w ->
-                    new CoverageEntry(
-                        w.getMetadata().getName(),
-                        WorkerStatusPolicy.servicesOf(w.getSpec(), w.getStatus()),
-                        verdict.phases().get(w.getMetadata().getName()) == WorkerPhase.Offline))
-            .toList();
+    // Updated as the pass assigns services, so two new workers in one pass fill two gaps.
+    Map<String, CoverageEntry> coverage = new LinkedHashMap<>();
+    for (RMAWorker w : workers) {
+      String name = w.getMetadata().getName();
+      coverage.put(
+          name,
+          new CoverageEntry(
+              name,
+              WorkerStatusPolicy.servicesOf(w.getSpec(), w.getStatus()),
+              verdict.phases().get(name) == WorkerPhase.Offline));
+    }
     int writes = 0;
     for (RMAWorker w : workers) {
       String name = w.getMetadata().getName();
@@ -112,8 +115,14 @@ public final class HealthLoop implements AutoCloseable {
               current,
               phase,
               pool.heartbeats().last(name).orElse(null),
-              () -> WorkerStatusPolicy.coverage(coverage, name),
+              () -> WorkerStatusPolicy.coverage(coverage.values(), name),
               now);
+      coverage.put(
+          name,
+          new CoverageEntry(
+              name,
+              WorkerStatusPolicy.servicesOf(w.getSpec(), desired),
+              phase == WorkerPhase.Offline));
       boolean decided = desired.differsInDecisionsFrom(current);
       boolean keepalive =
           !desired.equals(current)

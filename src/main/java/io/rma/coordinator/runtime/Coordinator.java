@@ -104,17 +104,21 @@ public final class Coordinator implements AutoCloseable {
 
   /** Starts the HTTP server on {@code port} (0 = any free port) and the health loop. */
   public WebServer start(int port) {
-    WebServer server =
-        WebServer.builder()
-            .port(port)
-            // A backstop only: each route caps its own body and answers 413 in JSON.
-            .maxPayloadSize(Math.max(config.maxBodyBytes(), 64L * 1024 * 1024))
-            .addFeature(observe())
-            .routing(this::routing)
-            .build()
-            .start();
+    WebServer server = serve(port);
     loop.start(config.loopInterval());
     return server;
+  }
+
+  /** Starts only the HTTP server; tests drive the loop themselves with a moved clock. */
+  public WebServer serve(int port) {
+    return WebServer.builder()
+        .port(port)
+        // A backstop only: each route caps its own body and answers 413 in JSON.
+        .maxPayloadSize(Math.max(config.maxBodyBytes(), 64L * 1024 * 1024))
+        .addFeature(observe())
+        .routing(this::routing)
+        .build()
+        .start();
   }
 
   public Pool pool() {
