@@ -5,12 +5,18 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.rma.coordinator.api.v1alpha1.Capabilities;
+import io.rma.coordinator.api.v1alpha1.RMAWorker;
 import io.rma.coordinator.api.v1alpha1.RMAWorkerSpec;
 import io.rma.coordinator.api.v1alpha1.RMAWorkerStatus;
 import io.rma.coordinator.api.v1alpha1.WorkerPhase;
 import io.rma.coordinator.health.Pool;
 import io.rma.coordinator.health.WorkerView;
+import io.rma.coordinator.registration.WorkerNames;
+import io.rma.coordinator.security.AdminAuth;
+import io.rma.coordinator.web.ApiException;
 import io.rma.coordinator.web.JsonBodies;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -19,19 +25,32 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** {@code GET /api/admin/workers|stats|health}, with the original service's field names. */
+/**
+ * {@code GET /api/admin/workers|stats|health}, with the original service's field names, and {@code
+ * POST /api/admin/workers/{id}/drain|undrain}. Guarded by {@link AdminAuth}.
+ */
 public final class AdminService implements HttpService {
+  private static final Logger LOG = System.getLogger(AdminService.class.getName());
+
   private final Pool pool;
   private final String mode;
+  private final AdminAuth auth;
 
-  public AdminService(Pool pool, String mode) {
+  public AdminService(Pool pool, String mode, AdminAuth auth) {
     this.pool = pool;
     this.mode = mode;
+    this.auth = auth;
   }
 
   @Override
   public void routing(HttpRules rules) {
-    rules.get("/workers", this::workers).get("/stats", this::stats).get("/health", this::health);
+    rules
+        .any(auth)
+        .post("/workers/{worker_id}/drain", (req, res) -> drain(req, res, true))
+        .post("/workers/{worker_id}/undrain", (req, res) -> drain(req, res, false))
+        .get("/workers", this::workers)
+        .get("/stats", this::stats)
+        .get("/health", this::health);
   }
 
   private void workers(ServerRequest req, ServerResponse res) {
@@ -41,6 +60,24 @@ public final class AdminService implements HttpService {
     answer.put("total", workers.size());
     answer.put("workers", workers);
     JsonBodies.ok(res, answer);
+  }
+
+  /**
+   * Sets {@code spec.drain}: a draining worker gets no new work. The same field can be set with
+   * {@code kubectl patch} in Kubernetes mode.
+   */
+  private void drain(ServerRequest req, ServerResponse res, boolean drain) {
+    String id = WorkerNames.require(req.path().pathParameters().get("worker_id"));
+    RMAWorker worker =
+        pool.store()
+            .get(id)
+            .orElseThrow(() -> ApiException.notFound("worker " + id + " is not registered"));
+    RMAWorker changed = new RMAWorker(id, worker.getSpec());
+    changed.getSpec().setDrain(drain ? Boolean.TRUE : null);
+    changed.setStatus(worker.getStatus());
+    pool.store().save(changed);
+    LOG.log(Level.INFO, (drain ? "draining worker " : "stopped draining worker ") + id);
+    JsonBodies.ok(res, Map.of("worker_id", id, "draining", drain));
   }
 
   private void stats(ServerRequest req, ServerResponse res) {

@@ -15,6 +15,7 @@ import io.rma.coordinator.health.Pool;
 import io.rma.coordinator.health.WorkerStatusPolicy;
 import io.rma.coordinator.health.WorkerStatusPolicy.CoverageEntry;
 import io.rma.coordinator.registration.ServiceCatalogue.ServiceDefinition;
+import io.rma.coordinator.security.RegistrationGate;
 import io.rma.coordinator.web.ApiException;
 import io.rma.coordinator.web.JsonBodies;
 import java.lang.System.Logger;
@@ -38,6 +39,7 @@ public final class RegistrationService implements HttpService {
   private final WorkerStatusPolicy statuses;
   private final ServiceCatalogue catalogue;
   private final WorkerAuthenticator auth;
+  private final RegistrationGate gate;
   private final Duration heartbeatInterval;
   private final Optional<String> publicUrl;
   private final long maxBodyBytes;
@@ -47,6 +49,7 @@ public final class RegistrationService implements HttpService {
       WorkerStatusPolicy statuses,
       ServiceCatalogue catalogue,
       WorkerAuthenticator auth,
+      RegistrationGate gate,
       Duration heartbeatInterval,
       Optional<String> publicUrl,
       long maxBodyBytes) {
@@ -54,6 +57,7 @@ public final class RegistrationService implements HttpService {
     this.statuses = statuses;
     this.catalogue = catalogue;
     this.auth = auth;
+    this.gate = gate;
     this.heartbeatInterval = heartbeatInterval;
     this.publicUrl = publicUrl;
     this.maxBodyBytes = maxBodyBytes;
@@ -85,8 +89,7 @@ public final class RegistrationService implements HttpService {
     Instant now = pool.clock().instant();
     Optional<RMAWorker> existing =
         requested == null ? Optional.empty() : pool.store().get(requested);
-    // Re-registering under an existing id takes that worker over, so it needs its credential.
-    existing.ifPresent(w -> auth.check(req, w));
+    gate.admit(req, existing, spec, pool.store().list().size());
     String id = requested != null ? requested : WorkerNames.generate();
     String token = WorkerCredentials.newToken();
 

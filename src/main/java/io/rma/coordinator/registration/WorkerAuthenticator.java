@@ -1,10 +1,9 @@
 package io.rma.coordinator.registration;
 
-import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
 import io.rma.coordinator.api.v1alpha1.RMAWorker;
+import io.rma.coordinator.security.BearerTokens;
 import io.rma.coordinator.web.ApiException;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -28,7 +27,7 @@ public final class WorkerAuthenticator {
       return;
     }
     String name = worker.getMetadata().getName();
-    Optional<String> token = bearer(req);
+    Optional<String> token = BearerTokens.bearer(req);
     if (token.isEmpty()) {
       throw new ApiException(
           401, "worker " + name + " must send its worker_token as 'Authorization: Bearer <token>'");
@@ -37,13 +36,5 @@ public final class WorkerAuthenticator {
     if (!WorkerCredentials.matches(token.get(), expected)) {
       throw new ApiException(403, "this credential is not worker " + name + "'s");
     }
-  }
-
-  public static Optional<String> bearer(ServerRequest req) {
-    return req.headers()
-        .first(HeaderNames.AUTHORIZATION)
-        .filter(v -> v.length() > 7 && v.substring(0, 7).toLowerCase(Locale.ROOT).equals("bearer "))
-        .map(v -> v.substring(7).trim())
-        .filter(v -> !v.isEmpty());
   }
 }

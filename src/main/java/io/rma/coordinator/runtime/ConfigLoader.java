@@ -7,6 +7,7 @@ import io.rma.coordinator.health.HealthSettings;
 import io.rma.coordinator.registration.ServiceCatalogue;
 import io.rma.coordinator.registration.ServiceCatalogue.ServiceDefinition;
 import io.rma.coordinator.registration.TierPolicy;
+import io.rma.coordinator.security.SecuritySettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -95,18 +96,48 @@ public final class ConfigLoader {
         health,
         tiers,
         fraction("LOAD_CEILING", setting("LOAD_CEILING", Double::parseDouble, 0.8)),
-        enumValue(
-            "WORKER_AUTH",
-            CoordinatorConfig.WorkerAuth.class,
-            Optional.ofNullable(text("WORKER_AUTH")).orElse("token")),
-        Optional.ofNullable(text("JOIN_TOKEN")),
-        Optional.ofNullable(text("ADMIN_TOKEN")),
+        security(),
         Optional.ofNullable(text("PUBLIC_URL")).map(u -> u.replaceAll("/+$", "")),
         setting("MAX_BODY_BYTES", Long::parseLong, 1024L * 1024),
         positive(
             "LOOP_INTERVAL",
             setting("LOOP_INTERVAL", ConfigLoader::duration, Duration.ofSeconds(1))),
         catalogue());
+  }
+
+  private SecuritySettings security() {
+    CoordinatorConfig.WorkerAuth auth =
+        enumValue(
+            "WORKER_AUTH",
+            CoordinatorConfig.WorkerAuth.class,
+            Optional.ofNullable(text("WORKER_AUTH")).orElse("token"));
+    return new SecuritySettings(
+        auth == CoordinatorConfig.WorkerAuth.token,
+        Optional.ofNullable(text("JOIN_TOKEN")),
+        Optional.ofNullable(text("ADMIN_TOKEN")),
+        setting("ALLOW_LOOPBACK_WORKERS", ConfigLoader::bool, true),
+        setting("ALLOW_PRIVATE_WORKERS", ConfigLoader::bool, true),
+        atLeast("MAX_WORKERS", setting("MAX_WORKERS", Integer::parseInt, 10_000), 1),
+        atLeast(
+            "REGISTRATIONS_PER_MINUTE",
+            setting("REGISTRATIONS_PER_MINUTE", Long::parseLong, 60L),
+            0),
+        atLeast("INFERENCE_PER_SECOND", setting("INFERENCE_PER_SECOND", Long::parseLong, 0L), 0));
+  }
+
+  private static boolean bool(String v) {
+    return switch (v.trim().toLowerCase(Locale.ROOT)) {
+      case "true", "yes", "1", "on" -> true;
+      case "false", "no", "0", "off" -> false;
+      default -> throw new IllegalArgumentException("expected true or false");
+    };
+  }
+
+  private static <N extends Number> N atLeast(String name, N v, long min) {
+    if (v.longValue() < min) {
+      throw new ConfigException("RMA_" + name + " must be at least " + min);
+    }
+    return v;
   }
 
   /** The catalogue: RMA_SERVICE_CATALOGUE (a YAML file), else the config file's, else built in. */

@@ -19,11 +19,17 @@ import io.rma.coordinator.registration.RegistrationService;
 import io.rma.coordinator.registration.ServiceAssignmentPolicy;
 import io.rma.coordinator.registration.TierPolicy;
 import io.rma.coordinator.registration.WorkerAuthenticator;
+import io.rma.coordinator.security.AdminAuth;
+import io.rma.coordinator.security.ClientRateLimiter;
+import io.rma.coordinator.security.EndpointPolicy;
+import io.rma.coordinator.security.RegistrationGate;
+import io.rma.coordinator.security.SecuritySettings;
 import io.rma.coordinator.store.SqliteWorkerRepository;
 import io.rma.coordinator.store.StandaloneWorkerStore;
 import io.rma.coordinator.store.WorkerStore;
 import io.rma.coordinator.web.ErrorMapping;
 import java.time.Clock;
+import java.time.Duration;
 
 /**
  * The assembled coordinator: configuration, store, policies and HTTP services. {@link
@@ -39,11 +45,19 @@ public final class Coordinator implements AutoCloseable {
   private final Pool pool;
   private final HealthLoop loop;
   private final String mode;
+  private final Clock clock;
+  private final EndpointPolicy endpoints;
 
   public Coordinator(CoordinatorConfig config, WorkerStore store, Clock clock, String mode) {
     this.config = config;
     this.store = store;
     this.mode = mode;
+    this.clock = clock;
+    this.endpoints =
+        new EndpointPolicy(
+            config.security().allowLoopbackWorkers(),
+            config.security().allowPrivateWorkers(),
+            EndpointPolicy.Resolver.SYSTEM);
     this.phases = new PhasePolicy(config.health());
     this.statuses =
         new WorkerStatusPolicy(
@@ -62,8 +76,16 @@ public final class Coordinator implements AutoCloseable {
 
   public void routing(HttpRouting.Builder routing) {
     ErrorMapping.register(routing);
-    WorkerAuthenticator auth =
-        new WorkerAuthenticator(config.workerAuth() == CoordinatorConfig.WorkerAuth.token);
+    SecuritySettings security = config.security();
+    WorkerAuthenticator auth = new WorkerAuthenticator(security.workerAuthEnforced());
+    RegistrationGate gate =
+        new RegistrationGate(
+            security,
+            auth,
+            new ClientRateLimiter(
+                "registration", security.registrationsPerMinute(), Duration.ofMinutes(1), clock),
+            endpoints,
+            EndpointPolicy.Resolver.SYSTEM);
     routing
         .register("/", new RootService(pool, VERSION, mode))
         .register(
@@ -73,12 +95,13 @@ public final class Coordinator implements AutoCloseable {
                 statuses,
                 config.catalogue(),
                 auth,
+                gate,
                 config.health().heartbeatInterval(),
                 config.publicUrl(),
                 config.maxBodyBytes()),
             new HeartbeatService(
                 pool, phases, auth, config.health().heartbeatInterval(), config.maxBodyBytes()))
-        .register("/api/admin", new AdminService(pool, mode));
+        .register("/api/admin", new AdminService(pool, mode, new AdminAuth(security.adminToken())));
   }
 
   /**
@@ -119,6 +142,11 @@ public final class Coordinator implements AutoCloseable {
         .routing(this::routing)
         .build()
         .start();
+  }
+
+  /** The SSRF guard; routing checks every worker call with it. */
+  public EndpointPolicy endpoints() {
+    return endpoints;
   }
 
   public Pool pool() {

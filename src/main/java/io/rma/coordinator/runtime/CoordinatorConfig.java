@@ -3,6 +3,7 @@ package io.rma.coordinator.runtime;
 import io.rma.coordinator.health.HealthSettings;
 import io.rma.coordinator.registration.ServiceCatalogue;
 import io.rma.coordinator.registration.TierPolicy;
+import io.rma.coordinator.security.SecuritySettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -17,9 +18,7 @@ import java.util.Optional;
  * @param health heartbeat, offline, prune and grace timings
  * @param tiers tier thresholds
  * @param loadCeiling workers reporting more load than this get no new work
- * @param workerAuth {@code token} or {@code none}
- * @param joinToken bearer token required to register, if set
- * @param adminToken bearer token for the admin API, if set
+ * @param security credentials, SSRF guard and limits
  * @param publicUrl URL workers use to reach the coordinator; empty = from the request's Host
  * @param maxBodyBytes largest request body accepted
  * @param loopInterval how often the standalone health loop runs
@@ -33,9 +32,7 @@ public record CoordinatorConfig(
     HealthSettings health,
     TierPolicy.Thresholds tiers,
     double loadCeiling,
-    WorkerAuth workerAuth,
-    Optional<String> joinToken,
-    Optional<String> adminToken,
+    SecuritySettings security,
     Optional<String> publicUrl,
     long maxBodyBytes,
     Duration loopInterval,

@@ -37,10 +37,21 @@ public final class Main {
                       server.stop();
                       coordinator.close();
                     }));
-    if (config.workerAuth() == CoordinatorConfig.WorkerAuth.none) {
+    if (!config.security().workerAuthEnforced()) {
       LOG.log(
           Level.WARNING,
           "RMA_WORKER_AUTH=none: workers are not authenticated; any client can act as any worker");
+    }
+    if (config.security().adminToken().isEmpty()) {
+      LOG.log(
+          Level.WARNING,
+          "RMA_ADMIN_TOKEN is unset: the admin API is readable by anyone who can reach it, and"
+              + " admin actions that change state are refused");
+    }
+    if (config.security().joinToken().isEmpty()) {
+      LOG.log(
+          Level.WARNING,
+          "RMA_JOIN_TOKEN is unset: anyone who can reach the coordinator can register a worker");
     }
     LOG.log(
         Level.INFO,

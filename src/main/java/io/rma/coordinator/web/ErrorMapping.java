@@ -1,5 +1,6 @@
 package io.rma.coordinator.web;
 
+import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
 import io.helidon.webserver.http.HttpRouting;
 import io.rma.coordinator.store.StoreException;
@@ -22,6 +23,9 @@ public final class ErrorMapping {
               Map<String, Object> body = new LinkedHashMap<>();
               body.put("detail", e.getMessage());
               body.putAll(e.extra());
+              if (e.extra().get("retry_after") instanceof Number seconds) {
+                res.header(HeaderNames.RETRY_AFTER, String.valueOf(seconds.longValue()));
+              }
               JsonBodies.send(res, e.status(), body);
             })
         .error(

@@ -23,7 +23,9 @@ class ConfigLoaderTest {
     assertThat(c.health().offlineAfter()).isEqualTo(Duration.ofSeconds(90));
     assertThat(c.health().pruneAfter()).isEqualTo(Duration.ofMinutes(30));
     assertThat(c.loadCeiling()).isEqualTo(0.8);
-    assertThat(c.workerAuth()).isEqualTo(CoordinatorConfig.WorkerAuth.token);
+    assertThat(c.security().workerAuthEnforced()).isTrue();
+    assertThat(c.security().maxWorkers()).isEqualTo(10_000);
+    assertThat(c.security().allowLoopbackWorkers()).isTrue();
     assertThat(c.catalogue().all())
         .extracting("name")
         .containsExactly(

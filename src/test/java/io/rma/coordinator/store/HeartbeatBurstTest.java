@@ -32,7 +32,8 @@ class HeartbeatBurstTest {
   @Test
   void aBurstOfHeartbeatsFrom1000WorkersWritesNothingToTheStore() throws Exception {
     MutableClock clock = MutableClock.at("2026-01-01T00:00:00Z");
-    CoordinatorConfig config = ConfigLoader.load(Map.of("RMA_WORKER_AUTH", "none"));
+    CoordinatorConfig config =
+        ConfigLoader.load(Map.of("RMA_WORKER_AUTH", "none", "RMA_REGISTRATIONS_PER_MINUTE", "0"));
     SqliteWorkerRepository file = new SqliteWorkerRepository(dir.resolve("rma.db"));
     Coordinator coordinator =
         new Coordinator(

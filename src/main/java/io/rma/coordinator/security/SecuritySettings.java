@@ -1,0 +1,25 @@
+package io.rma.coordinator.security;
+
+import java.util.Optional;
+
+/**
+ * Who may do what, and how much.
+ *
+ * @param workerAuthEnforced workers must send their own credential ({@code RMA_WORKER_AUTH=token})
+ * @param joinToken bearer token a new worker must present to register
+ * @param adminToken bearer token for {@code /api/admin/*}; unset = read-only admin, open
+ * @param allowLoopbackWorkers worker endpoints may be loopback addresses
+ * @param allowPrivateWorkers worker endpoints may be private-range addresses
+ * @param maxWorkers most workers the pool holds
+ * @param registrationsPerMinute registrations one client address may make per minute (0 = no limit)
+ * @param inferencePerSecond inference requests one client address may make per second (0 = none)
+ */
+public record SecuritySettings(
+    boolean workerAuthEnforced,
+    Optional<String> joinToken,
+    Optional<String> adminToken,
+    boolean allowLoopbackWorkers,
+    boolean allowPrivateWorkers,
+    int maxWorkers,
+    long registrationsPerMinute,
+    long inferencePerSecond) {}
