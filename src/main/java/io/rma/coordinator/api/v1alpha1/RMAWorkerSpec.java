@@ -3,7 +3,6 @@ package io.rma.coordinator.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 /** What the worker declared when it registered. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -99,22 +98,5 @@ public class RMAWorkerSpec {
   /** True when an operator asked the worker to drain. */
   public boolean draining() {
     return Boolean.TRUE.equals(drain);
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof RMAWorkerSpec s
-        && Objects.equals(ipAddress, s.ipAddress)
-        && Objects.equals(tunnelUrl, s.tunnelUrl)
-        && Objects.equals(port, s.port)
-        && Objects.equals(services, s.services)
-        && Objects.equals(models, s.models)
-        && mode == s.mode
-        && Objects.equals(drain, s.drain);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(ipAddress, tunnelUrl, port, services, models, mode, drain);
   }
 }
