@@ -38,6 +38,7 @@ RUN mkdir -p /usr/share/man/man1 \
 WORKDIR /app
 COPY --from=build /src/target/libs/ /app/libs/
 COPY --from=build /src/target/rma-coordinator.jar /app/rma-coordinator.jar
+COPY --chmod=755 src/main/docker/entrypoint.sh /app/entrypoint.sh
 
 # Numeric user so Kubernetes can check runAsNonRoot without reading /etc/passwd.
 USER 10001:10001
@@ -55,4 +56,6 @@ ENV PORT=8080 \
 #  - ExitOnOutOfMemoryError: let the platform restart a broken process instead of limping on.
 # JDK_JAVA_OPTIONS is read by the java launcher only; override it to change the flags.
 EXPOSE 8080
-ENTRYPOINT ["java", "-jar", "/app/rma-coordinator.jar"]
+# Runs java as 10001; started as root (a host whose volumes are root-owned), it first hands
+# DATABASE_PATH's directory to 10001 and drops root (src/main/docker/entrypoint.sh).
+ENTRYPOINT ["/app/entrypoint.sh"]

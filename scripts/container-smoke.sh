@@ -131,28 +131,53 @@ java_opts="$(podman image inspect --format '{{range .Config.Env}}{{println .}}{{
   sed -n 's/^JDK_JAVA_OPTIONS=//p')"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 
-container="$(buildah from --pull-never "$IMAGE")"
-log "running '$entrypoint' as $user on port $port, JVM told it has $MEMORY"
-# chroot isolation shares the host's network: the server listens on this machine's loopback.
-buildah run --isolation chroot --user "$user" \
-  --env PORT="$port" --env JDK_JAVA_OPTIONS="$java_opts -XX:MaxRAM=$MEMORY" \
-  "$container" -- $entrypoint >"$work/run.log" 2>&1 &
-runner_pid=$!
+# start_container USER LOG [buildah run options...]: runs the image's entrypoint in a new container
+# and waits for /health. Sets container, runner_pid, port, pid (the JVM, seen from the host),
+# first_answer_ms.
+start_container() {
+  local run_user="$1" run_log="$2"
+  shift 2
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  container="$(buildah from --pull-never "$IMAGE")"
+  # chroot isolation shares the host's network: the server listens on this machine's loopback.
+  buildah run --isolation chroot --user "$run_user" "$@" \
+    --env PORT="$port" --env JDK_JAVA_OPTIONS="$java_opts -XX:MaxRAM=$MEMORY" \
+    "$container" -- $entrypoint >"$run_log" 2>&1 &
+  runner_pid=$!
+  local run_start
+  run_start=$(date +%s%N)
+  until curl -fsS -o "$work/health.json" "http://127.0.0.1:$port/health" 2>/dev/null; do
+    if ! kill -0 "$runner_pid" 2>/dev/null; then
+      cat "$run_log"
+      fail "the container exited before /health answered"
+    fi
+    if [ $((($(date +%s%N) - run_start) / 1000000000)) -ge "$START_TIMEOUT" ]; then
+      cat "$run_log"
+      fail "/health did not answer within ${START_TIMEOUT}s"
+    fi
+    sleep 0.2
+  done
+  first_answer_ms=$((($(date +%s%N) - run_start) / 1000000))
+  # The process listening on the port is the JVM inside the container.
+  pid="$(ss -Hltnp "sport = :$port" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)"
+  [ -n "$pid" ] || fail "no process found listening on port $port"
+}
 
-run_start=$(date +%s%N)
-until curl -fsS -o "$work/health.json" "http://127.0.0.1:$port/health" 2>/dev/null; do
-  if ! kill -0 "$runner_pid" 2>/dev/null; then
-    cat "$work/run.log"
-    fail "the container exited before /health answered"
+stop_container() {
+  if [ -n "$runner_pid" ]; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$runner_pid" || true
+    runner_pid=""
   fi
-  if [ $((($(date +%s%N) - run_start) / 1000000000)) -ge "$START_TIMEOUT" ]; then
-    cat "$work/run.log"
-    fail "/health did not answer within ${START_TIMEOUT}s"
-  fi
-  sleep 0.2
-done
-first_answer_ms=$((($(date +%s%N) - run_start) / 1000000))
-log "/health answered after ${first_answer_ms} ms: $(cat "$work/health.json")"
+  buildah rm "$container" >/dev/null
+  container=""
+}
+
+log "running '$entrypoint' as $user, JVM told it has $MEMORY"
+start_container "$user" "$work/run.log"
+health_json="$(cat "$work/health.json")"
+first_answer_image_user_ms="$first_answer_ms"
+log "/health answered after ${first_answer_ms} ms: $health_json"
 
 # A worker registers and beats, so the process has done real work before its RSS is read.
 register="$(curl -fsS -H 'Content-Type: application/json' \
@@ -169,32 +194,46 @@ workers="$(curl -fsS "http://127.0.0.1:$port/api/admin/stats" | jq -r .total_wor
 [ "$workers" = 1 ] || fail "expected 1 worker in /api/admin/stats, got $workers"
 log "registered worker $worker_id (tier $(jq -r .tier <<<"$register")), 5 heartbeats accepted"
 
-# The process listening on the port is the JVM inside the container.
-pid="$(ss -Hltnp "sport = :$port" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)"
-[ -n "$pid" ] || fail "no process found listening on port $port"
 proc_uid="$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")"
-proc_user="$(ps -o user= -p "$pid" | tr -d ' ')"
 [ "$proc_uid" -ne 0 ] || fail "the server runs as root"
 [ "$proc_uid" -eq "$uid" ] || fail "the server runs as uid $proc_uid, the image says $uid"
 rss_kib="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")"
-log "server process: pid $pid, uid $proc_uid ($proc_user), command: $(tr '\0' ' ' <"/proc/$pid/cmdline")"
+log "server process: pid $pid, uid $proc_uid, command: $(tr '\0' ' ' <"/proc/$pid/cmdline")"
 
 # The database, seen from inside the container (the image's VOLUME is a mount of its own there).
 db="/proc/$pid/root/data/rma.db"
 [ -s "$db" ] || fail "no database at /data/rma.db (DATABASE_PATH) inside the container"
 log "database file /data/rma.db: $(stat -c %s "$db") bytes, owner uid $(stat -c %u "$db")"
-
+grep -q "listening on port $port" "$work/run.log" || { cat "$work/run.log"; fail "no start line"; }
 kill -TERM "$pid"
 wait "$runner_pid" || true
 runner_pid=""
-grep -q "listening on port $port" "$work/run.log" || { cat "$work/run.log"; fail "no start line"; }
+
+# The heap the flags give in a 256 MB container.
+max_heap_bytes="$(buildah run --isolation chroot --user "$user" "$container" -- \
+  java $java_opts -XX:MaxRAM=$MEMORY -XX:+PrintFlagsFinal -version 2>/dev/null |
+  awk '$2 == "MaxHeapSize" {print $4}')"
+stop_container
+
+# A host that mounts a root-owned volume and starts the container as root (Railway with
+# RAILWAY_RUN_UID=0): the entrypoint hands /data to the image's user and java still runs as it.
+# (buildah keeps the image's own /data volume in place, so the root-owned one goes to /srv/rma.)
+mkdir -m 755 "$work/root-volume"
+start_container 0:0 "$work/run-root.log" \
+  --volume "$work/root-volume:/srv/rma" --env DATABASE_PATH=/srv/rma/rma.db
+root_start_uid="$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")"
+[ "$root_start_uid" -eq "$uid" ] || fail "started as root, the server runs as uid $root_start_uid"
+[ "$(stat -c %u "$work/root-volume/rma.db")" -eq "$uid" ] || fail "rma.db on the root-owned volume is not owned by $uid"
+log "started as root on a root-owned volume: server uid $root_start_uid, rma.db owned by uid $(stat -c %u "$work/root-volume/rma.db")"
+stop_container
 
 echo
 echo "image:         $IMAGE, $((image_bytes / 1000000)) MB ($image_bytes bytes)"
-echo "user:          image USER $user; server process uid $proc_uid (not root)"
-echo "/health:       $(cat "$work/health.json")"
-echo "first answer:  ${first_answer_ms} ms after start"
+echo "user:          image USER $user; server process uid $proc_uid (not root); started as root: uid $root_start_uid"
+echo "/health:       $health_json"
+echo "first answer:  ${first_answer_image_user_ms} ms after start"
 echo "RSS:           $((rss_kib / 1024)) MiB ($rss_kib KiB) after register + 5 heartbeats, JVM told $MEMORY"
+echo "max heap:      $((max_heap_bytes / 1048576)) MiB"
 echo "JVM flags:     $java_opts -XX:MaxRAM=$MEMORY"
 echo "log:"
 sed 's/^/  | /' "$work/run.log"
