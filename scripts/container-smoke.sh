@@ -9,7 +9,7 @@
 # tools when they are missing, and network access to the Debian mirror and Maven Central.
 #
 #   scripts/container-smoke.sh            # build, run, check, clean up
-#   KEEP_IMAGE=1 scripts/container-smoke.sh   # keep the image (faster re-runs: layers are cached)
+#   KEEP_IMAGE=1 scripts/container-smoke.sh   # keep the image and its build layers (faster re-runs)
 #
 # Not part of .ci/run: a cold run takes several minutes (base image, apt-get, Maven downloads).
 set -euo pipefail
@@ -52,6 +52,12 @@ cleanup() {
   fi
   if [ "${KEEP_IMAGE:-0}" != 1 ]; then
     podman rmi -f "$IMAGE" >/dev/null 2>&1
+    # ... and the build's intermediate images (the build stage's layers): every image this run
+    # created, and nothing that was there before it.
+    if [ -f "$work/images-before" ]; then
+      podman images -aq --no-trunc | sort >"$work/images-after"
+      comm -13 "$work/images-before" "$work/images-after" | xargs -r podman rmi -f >/dev/null 2>&1
+    fi
   fi
   rm -rf "$work"
 }
@@ -112,6 +118,7 @@ if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
   build_args+=(--volume /usr/local/share/ca-certificates:/usr/local/share/ca-certificates:ro)
 fi
 
+podman images -aq --no-trunc | sort >"$work/images-before"
 log "building $IMAGE from Dockerfile"
 build_start=$(date +%s)
 podman build --isolation=chroot "${build_args[@]}" -t "$IMAGE" -f Dockerfile . >"$work/build.log" 2>&1 ||

@@ -344,6 +344,19 @@ class HelmChartTest {
                 "replicaCount=2");
     assertThat(refused.exitCode()).isNotZero();
     assertThat(refused.stderr()).contains("set replicaCount to 1");
+
+    KubeTools.Result noVolume =
+        KubeTools.helm()
+            .run(
+                "template",
+                "rma",
+                Manifests.CHART.toString(),
+                "-f",
+                STANDALONE,
+                "--set",
+                "persistence.enabled=false");
+    assertThat(noVolume.exitCode()).isNotZero();
+    assertThat(noVolume.stderr()).contains("needs persistence.enabled");
   }
 
   @Test

