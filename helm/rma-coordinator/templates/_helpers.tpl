@@ -1,0 +1,115 @@
+{{/* Chart name, at most 63 characters. */}}
+{{- define "rma-coordinator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Object names. A release named after a part of the chart ("rma", "rma-coordinator") gets the
+chart's name, so `helm install rma ./helm/rma-coordinator` makes "rma-coordinator", not
+"rma-rma-coordinator"; any other release is prefixed: "prod-rma-coordinator".
+*/}}
+{{- define "rma-coordinator.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else if hasPrefix .Release.Name $name }}
+{{- $name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "rma-coordinator.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "rma-coordinator.labels" -}}
+helm.sh/chart: {{ include "rma-coordinator.chart" . }}
+{{ include "rma-coordinator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: rma
+{{- end }}
+
+{{- define "rma-coordinator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "rma-coordinator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "rma-coordinator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "rma-coordinator.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Namespace of the RMAWorker objects. */}}
+{{- define "rma-coordinator.workerNamespace" -}}
+{{- default .Release.Namespace .Values.config.namespace }}
+{{- end }}
+
+{{- define "rma-coordinator.secretName" -}}
+{{- default (include "rma-coordinator.fullname" .) .Values.existingSecret }}
+{{- end }}
+
+{{- define "rma-coordinator.leaseName" -}}
+{{- default (printf "%s-leader" (include "rma-coordinator.fullname" .)) .Values.leaderElection.leaseName }}
+{{- end }}
+
+{{/* True (non-empty) when the chart mounts a ConfigMap of its own. */}}
+{{- define "rma-coordinator.hasConfigMap" -}}
+{{- if or .Values.serviceCatalogue .Values.configFile }}true{{ end }}
+{{- end }}
+
+{{/*
+Environment variables for the settings under .Values.config (except port, mode and namespace,
+which the Deployment sets itself). Empty values are left out, so the coordinator's defaults apply.
+Helm reads YAML numbers as floats: whole numbers are printed without an exponent.
+*/}}
+{{- define "rma-coordinator.settingsEnv" -}}
+{{- $names := dict
+  "heartbeatInterval" "RMA_HEARTBEAT_INTERVAL"
+  "offlineAfter" "RMA_OFFLINE_AFTER"
+  "pruneAfter" "RMA_PRUNE_AFTER"
+  "restartGrace" "RMA_RESTART_GRACE"
+  "massStaleMinPool" "RMA_MASS_STALE_MIN_POOL"
+  "massStaleFraction" "RMA_MASS_STALE_FRACTION"
+  "statusKeepalive" "RMA_STATUS_KEEPALIVE"
+  "loopInterval" "RMA_LOOP_INTERVAL"
+  "loadCeiling" "RMA_LOAD_CEILING"
+  "tier1GpuMemoryGib" "RMA_TIER1_GPU_MEMORY_GIB"
+  "tier2RamGib" "RMA_TIER2_RAM_GIB"
+  "tier2CpuCores" "RMA_TIER2_CPU_CORES"
+  "workerAuth" "RMA_WORKER_AUTH"
+  "publicUrl" "RMA_PUBLIC_URL"
+  "maxBodyBytes" "RMA_MAX_BODY_BYTES"
+  "databasePath" "DATABASE_PATH" }}
+{{- range $key := keys $names | sortAlpha }}
+{{- $value := index $.Values.config $key }}
+{{- if not (or (kindIs "invalid" $value) (eq (toString $value) "")) }}
+{{- if and (kindIs "float64" $value) (eq $value (floor $value)) }}
+{{- $value = int64 $value }}
+{{- end }}
+- name: {{ index $names $key }}
+  value: {{ toString $value | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* RBAC rules for the namespace that holds the RMAWorkers. */}}
+{{- define "rma-coordinator.workerRules" -}}
+- apiGroups: ["rma.io"]
+  resources: ["rmaworkers"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: ["rma.io"]
+  resources: ["rmaworkers/status"]
+  verbs: ["get", "update", "patch"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end }}
