@@ -88,6 +88,11 @@ Helm reads YAML numbers as floats: whole numbers are printed without an exponent
   "workerAuth" "RMA_WORKER_AUTH"
   "publicUrl" "RMA_PUBLIC_URL"
   "maxBodyBytes" "RMA_MAX_BODY_BYTES"
+  "allowLoopbackWorkers" "RMA_ALLOW_LOOPBACK_WORKERS"
+  "allowPrivateWorkers" "RMA_ALLOW_PRIVATE_WORKERS"
+  "maxWorkers" "RMA_MAX_WORKERS"
+  "registrationsPerMinute" "RMA_REGISTRATIONS_PER_MINUTE"
+  "inferencePerSecond" "RMA_INFERENCE_PER_SECOND"
   "databasePath" "DATABASE_PATH" }}
 {{- range $key := keys $names | sortAlpha }}
 {{- $value := index $.Values.config $key }}

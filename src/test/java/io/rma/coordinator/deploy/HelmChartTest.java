@@ -270,12 +270,17 @@ class HelmChartTest {
     assertThat(config.tiers().gpuMemoryGib()).isEqualTo(16);
     assertThat(config.tiers().ramGib()).isEqualTo(8.5);
     assertThat(config.tiers().cpuCores()).isEqualTo(4);
-    assertThat(config.workerAuth()).isEqualTo(CoordinatorConfig.WorkerAuth.none);
+    assertThat(config.security().workerAuthEnforced()).isFalse();
     assertThat(config.publicUrl()).contains("https://rma.example.com");
     assertThat(config.maxBodyBytes()).isEqualTo(2_097_152L);
     assertThat(config.databasePath()).contains(Path.of("/data/rma.db"));
-    assertThat(config.joinToken()).contains("from-secret");
-    assertThat(config.adminToken()).contains("from-secret");
+    assertThat(config.security().joinToken()).contains("from-secret");
+    assertThat(config.security().adminToken()).contains("from-secret");
+    assertThat(config.security().allowLoopbackWorkers()).isTrue();
+    assertThat(config.security().allowPrivateWorkers()).isFalse();
+    assertThat(config.security().maxWorkers()).isEqualTo(500);
+    assertThat(config.security().registrationsPerMinute()).isEqualTo(30);
+    assertThat(config.security().inferencePerSecond()).isEqualTo(100);
     assertThat(config.catalogue().all())
         .extracting(s -> s.name() + ":" + s.tier() + ":" + s.port())
         .containsExactly("vllm:1:8000", "rag:2:8002", "redis:3:6379");
