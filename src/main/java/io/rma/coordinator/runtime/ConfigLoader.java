@@ -9,6 +9,7 @@ import io.rma.coordinator.registration.ServiceCatalogue.ServiceDefinition;
 import io.rma.coordinator.registration.TierPolicy;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -32,6 +33,9 @@ public final class ConfigLoader {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Pattern SHORT_DURATION =
       Pattern.compile("^(\\d+)(ms|s|m|h|d)$", Pattern.CASE_INSENSITIVE);
+
+  private static final Path SERVICE_ACCOUNT_NAMESPACE =
+      Path.of("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
 
   private final Map<String, String> env;
   private final JsonNode file;
@@ -91,7 +95,7 @@ public final class ConfigLoader {
         Optional.ofNullable(dbPath).filter(s -> !s.isBlank()).map(Path::of),
         Optional.ofNullable(text("MODE"))
             .map(v -> enumValue("MODE", CoordinatorConfig.Mode.class, v)),
-        Optional.ofNullable(text("NAMESPACE")).orElse("default"),
+        Optional.ofNullable(text("NAMESPACE")).orElseGet(ConfigLoader::podNamespace),
         health,
         tiers,
         fraction("LOAD_CEILING", setting("LOAD_CEILING", Double::parseDouble, 0.8)),
@@ -107,6 +111,15 @@ public final class ConfigLoader {
             "LOOP_INTERVAL",
             setting("LOOP_INTERVAL", ConfigLoader::duration, Duration.ofSeconds(1))),
         catalogue());
+  }
+
+  /** Inside a pod, the pod's own namespace (from its service account); elsewhere "default". */
+  private static String podNamespace() {
+    try {
+      return Files.readString(SERVICE_ACCOUNT_NAMESPACE).trim();
+    } catch (IOException | RuntimeException e) {
+      return "default";
+    }
   }
 
   /** The catalogue: RMA_SERVICE_CATALOGUE (a YAML file), else the config file's, else built in. */

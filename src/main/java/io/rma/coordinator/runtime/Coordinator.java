@@ -23,7 +23,10 @@ import io.rma.coordinator.store.SqliteWorkerRepository;
 import io.rma.coordinator.store.StandaloneWorkerStore;
 import io.rma.coordinator.store.WorkerStore;
 import io.rma.coordinator.web.ErrorMapping;
+import io.rma.coordinator.web.JsonBodies;
 import java.time.Clock;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * The assembled coordinator: configuration, store, policies and HTTP services. {@link
@@ -39,11 +42,26 @@ public final class Coordinator implements AutoCloseable {
   private final Pool pool;
   private final HealthLoop loop;
   private final String mode;
+  private final BooleanSupplier serving;
 
   public Coordinator(CoordinatorConfig config, WorkerStore store, Clock clock, String mode) {
+    this(config, store, clock, mode, () -> true);
+  }
+
+  /**
+   * @param serving whether this replica serves {@code /api/...} now; Kubernetes mode passes "is the
+   *     leader", since only the leader holds the heartbeats that phases are judged from
+   */
+  public Coordinator(
+      CoordinatorConfig config,
+      WorkerStore store,
+      Clock clock,
+      String mode,
+      BooleanSupplier serving) {
     this.config = config;
     this.store = store;
     this.mode = mode;
+    this.serving = serving;
     this.phases = new PhasePolicy(config.health());
     this.statuses =
         new WorkerStatusPolicy(
@@ -65,6 +83,17 @@ public final class Coordinator implements AutoCloseable {
     WorkerAuthenticator auth =
         new WorkerAuthenticator(config.workerAuth() == CoordinatorConfig.WorkerAuth.token);
     routing
+        .addFilter(
+            (chain, req, res) -> {
+              if (serving.getAsBoolean() || !req.path().path().startsWith("/api/")) {
+                chain.proceed();
+              } else {
+                JsonBodies.send(
+                    res,
+                    503,
+                    Map.of("detail", "this replica is a standby; the leader serves the API"));
+              }
+            })
         .register("/", new RootService(pool, VERSION, mode))
         .register(
             "/api/worker",
@@ -94,6 +123,7 @@ public final class Coordinator implements AutoCloseable {
                         HealthCheckResponse.builder()
                             .status(store.ready())
                             .detail("store", store.kind())
+                            .detail("serving", serving.getAsBoolean())
                             .build(),
                     HealthCheckType.READINESS,
                     "store")
@@ -104,21 +134,33 @@ public final class Coordinator implements AutoCloseable {
 
   /** Starts the HTTP server on {@code port} (0 = any free port) and the health loop. */
   public WebServer start(int port) {
-    WebServer server =
-        WebServer.builder()
-            .port(port)
-            // A backstop only: each route caps its own body and answers 413 in JSON.
-            .maxPayloadSize(Math.max(config.maxBodyBytes(), 64L * 1024 * 1024))
-            .addFeature(observe())
-            .routing(this::routing)
-            .build()
-            .start();
+    WebServer server = startServer(port);
     loop.start(config.loopInterval());
     return server;
   }
 
+  /** Starts only the HTTP server: in Kubernetes mode the operator replaces the health loop. */
+  public WebServer startServer(int port) {
+    return WebServer.builder()
+        .port(port)
+        // A backstop only: each route caps its own body and answers 413 in JSON.
+        .maxPayloadSize(Math.max(config.maxBodyBytes(), 64L * 1024 * 1024))
+        .addFeature(observe())
+        .routing(this::routing)
+        .build()
+        .start();
+  }
+
   public Pool pool() {
     return pool;
+  }
+
+  public PhasePolicy phases() {
+    return phases;
+  }
+
+  public WorkerStatusPolicy statuses() {
+    return statuses;
   }
 
   public HealthLoop loop() {

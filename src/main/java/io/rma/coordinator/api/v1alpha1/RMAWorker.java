@@ -1,7 +1,9 @@
 package io.rma.coordinator.api.v1alpha1;
 
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
@@ -19,6 +21,19 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Plural(RMAWorker.PLURAL)
 @Singular("rmaworker")
 @ShortNames("rmaw")
+@Categories("rma")
+@AdditionalPrinterColumn(
+    name = "Services",
+    jsonPath = ".status.assignedServices",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Last Heartbeat",
+    jsonPath = ".status.lastHeartbeat",
+    type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(
+    name = "Age",
+    jsonPath = ".metadata.creationTimestamp",
+    type = AdditionalPrinterColumn.Type.DATE)
 public class RMAWorker extends CustomResource<RMAWorkerSpec, RMAWorkerStatus>
     implements Namespaced {
   public static final String GROUP = "rma.io";
