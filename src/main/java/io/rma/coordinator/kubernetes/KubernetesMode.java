@@ -263,6 +263,8 @@ public final class KubernetesMode implements AutoCloseable {
       return;
     }
     String pod = election.podName().get();
+    // The pod lives in the client's namespace (its own), which RMA_NAMESPACE need not be.
+    String podNamespace = Optional.ofNullable(client.getNamespace()).orElse(namespace);
     String patch =
         "{\"metadata\":{\"labels\":{\""
             + LEADER_LABEL
@@ -272,7 +274,7 @@ public final class KubernetesMode implements AutoCloseable {
     try {
       client
           .pods()
-          .inNamespace(namespace)
+          .inNamespace(podNamespace)
           .withName(pod)
           .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
     } catch (KubernetesClientException e) {

@@ -1,5 +1,6 @@
 package io.rma.coordinator.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -46,6 +47,25 @@ public class RMAWorker extends CustomResource<RMAWorkerSpec, RMAWorkerStatus>
   public RMAWorker(String name, RMAWorkerSpec spec) {
     getMetadata().setName(name);
     setSpec(spec);
+  }
+
+  // Overridden only to document spec and status in the CRD (kubectl explain rmaworker.spec).
+  @Override
+  @JsonPropertyDescription(
+      "What the worker declared when it registered (written by the coordinator from the worker's"
+          + " POST /api/worker/register); drain is the one field meant to be edited by hand.")
+  public RMAWorkerSpec getSpec() {
+    return super.getSpec();
+  }
+
+  @Override
+  @JsonPropertyDescription(
+      "What the coordinator decided for the worker (tier, services) and last observed of it"
+          + " (phase, load, last heartbeat). Load and last heartbeat are written on phase changes"
+          + " and at the status keepalive (RMA_STATUS_KEEPALIVE, default 5m), not on every"
+          + " heartbeat.")
+  public RMAWorkerStatus getStatus() {
+    return super.getStatus();
   }
 
   @Override

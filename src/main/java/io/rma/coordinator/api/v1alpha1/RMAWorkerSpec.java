@@ -1,6 +1,5 @@
 package io.rma.coordinator.api.v1alpha1;
 
-import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.ArrayList;
@@ -11,9 +10,6 @@ import java.util.Objects;
  * What the worker declared when it registered. Each field's {@link JsonPropertyDescription} is its
  * documentation and becomes its description in the CRD ({@code kubectl explain rmaworker.spec}).
  */
-@JsonClassDescription(
-    "What the worker declared when it registered (written by the coordinator from the worker's"
-        + " POST /api/worker/register); drain is the one field meant to be edited by hand.")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class RMAWorkerSpec {
   @JsonPropertyDescription("Hardware the worker reported; drives its tier.")

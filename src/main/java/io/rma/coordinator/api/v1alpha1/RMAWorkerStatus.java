@@ -1,6 +1,5 @@
 package io.rma.coordinator.api.v1alpha1;
 
-import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
@@ -13,10 +12,6 @@ import java.util.Objects;
  * What the control plane decided for the worker and last observed of it. Each field's {@link
  * JsonPropertyDescription} becomes its description in the CRD.
  */
-@JsonClassDescription(
-    "What the coordinator decided for the worker (tier, services) and last observed of it (phase,"
-        + " load, last heartbeat). Load and last heartbeat are written on phase changes and at the"
-        + " status keepalive (RMA_STATUS_KEEPALIVE), not on every heartbeat.")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class RMAWorkerStatus {
   @JsonPropertyDescription("1 = GPU worker, 2 = CPU worker, 3 = small/storage worker.")
