@@ -1,5 +1,6 @@
 package io.rma.coordinator.kubernetes;
 
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -275,7 +276,14 @@ public final class KubernetesMode implements AutoCloseable {
       client
           .pods()
           .inNamespace(podNamespace)
-          .withName(pod)
+          // With an item at hand fabric8 patches without a GET first: only "patch pods" is needed.
+          .resource(
+              new PodBuilder()
+                  .withNewMetadata()
+                  .withName(pod)
+                  .withNamespace(podNamespace)
+                  .endMetadata()
+                  .build())
           .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
     } catch (KubernetesClientException e) {
       LOG.log(

@@ -67,7 +67,10 @@ public final class KubernetesWorkerStore implements WorkerStore {
       throw new StoreException(
           "cannot list rmaworkers.rma.io in namespace "
               + namespace
-              + " (is the CRD from crds/ installed, and may this account list them?): "
+              + " at "
+              + client.getMasterUrl()
+              + " (is the API server reachable, the CRD from crds/ installed, and may this"
+              + " account list rmaworkers?): "
               + e.getMessage(),
           e);
     }

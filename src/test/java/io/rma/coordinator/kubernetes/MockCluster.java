@@ -87,6 +87,23 @@ final class MockCluster implements AutoCloseable {
 
   @Override
   public void close() {
+    try {
+      takeRequests()
+          .forEach(
+              r ->
+                  System.getLogger("API")
+                      .log(
+                          System.Logger.Level.INFO,
+                          "CALL "
+                              + r.getMethod()
+                              + " "
+                              + r.getPath()
+                                  .replaceAll("\\?.*", "")
+                                  .replaceAll("worker-[0-9a-f]+", "W")
+                                  .replaceAll("(events/)[^/]+", "$1E")));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     client.close();
     server.destroy();
   }
