@@ -136,7 +136,8 @@ public final class RMAWorkerReconciler implements Reconciler<RMAWorker> {
   }
 
   /**
-   * Until the next phase change, prune, keepalive or (pruning paused) re-check, whichever first.
+   * Until the next phase change, prune, keepalive or (pruning paused) re-check, whichever comes
+   * first; a keepalive already past means nothing is waiting to be written.
    */
   private Duration delay(
       RMAWorker w, WorkerPhase phase, Instant written, PhasePolicy.Verdict verdict, Instant now) {
@@ -148,8 +149,9 @@ public final class RMAWorkerReconciler implements Reconciler<RMAWorker> {
                     ? Optional.of(now.plus(settings.offlineAfter()))
                     : Optional.<Instant>empty())
             .flatMap(Optional::stream)
+            .filter(t -> t.isAfter(now))
             .min(Instant::compareTo)
-            .orElseThrow();
+            .orElse(now.plus(settings.statusKeepalive()));
     Duration d = Duration.between(now, next);
     return d.compareTo(MIN_DELAY) < 0 ? MIN_DELAY : d;
   }

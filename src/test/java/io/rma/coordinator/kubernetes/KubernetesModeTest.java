@@ -101,6 +101,26 @@ class KubernetesModeTest {
   }
 
   @Test
+  void anOfflineWorkerWithNothingToWriteWaitsForItsPruneTime() {
+    JsonNode w = api.register(CPU_WORKER);
+    clock.advance(Duration.ofSeconds(100));
+    mode.reconcileAll();
+    await().untilAsserted(() -> assertThat(phase(w)).isEqualTo(WorkerPhase.Offline));
+    // Past the keepalive with nothing new to write: the next reconcile is due at the prune time
+    // (real minutes away), not in a one-second loop.
+    clock.advance(Duration.ofMinutes(6));
+    RMAWorkerReconciler reconciler = mode.reconciler();
+    long before = reconciler.reconciles();
+    mode.reconcileAll();
+    await().until(() -> reconciler.reconciles() > before);
+    long after = reconciler.reconciles();
+    await()
+        .during(Duration.ofMillis(2500))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> reconciler.reconciles() == after);
+  }
+
+  @Test
   void heartbeatBeforeThePruneWindowMakesAnOfflineWorkerHealthyAgain() {
     JsonNode w = api.register(CPU_WORKER);
     clock.advance(Duration.ofMinutes(10));
