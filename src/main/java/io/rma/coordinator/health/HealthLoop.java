@@ -123,14 +123,12 @@ public final class HealthLoop implements AutoCloseable {
               name,
               WorkerStatusPolicy.servicesOf(w.getSpec(), desired),
               phase == WorkerPhase.Offline));
-      boolean decided = desired.differsInDecisionsFrom(current);
-      boolean keepalive =
-          !desired.equals(current)
-              && !lastWritten
-                  .computeIfAbsent(name, n -> now)
-                  .plus(settings.statusKeepalive())
-                  .isAfter(now);
-      if (decided || keepalive) {
+      if (WorkerStatusPolicy.needsWrite(
+          current,
+          desired,
+          lastWritten.computeIfAbsent(name, n -> now),
+          settings.statusKeepalive(),
+          now)) {
         if (pool.store().updateStatus(name, desired)) {
           writes++;
           lastWritten.put(name, now);

@@ -3,6 +3,7 @@ package io.rma.coordinator.health;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 
 /**
  * The last heartbeat of each worker, in memory. A heartbeat is one map write: it never touches the
@@ -13,9 +14,19 @@ public final class Heartbeats {
   public record Beat(Instant at, boolean degraded, Double load, String availableMemory) {}
 
   private final ConcurrentHashMap<String, Beat> beats = new ConcurrentHashMap<>();
+  private volatile BiConsumer<String, Beat> listener = (worker, beat) -> {};
 
   public void record(String worker, Beat beat) {
     beats.put(worker, beat);
+    listener.accept(worker, beat);
+  }
+
+  /**
+   * Called after each recorded beat, on the thread that recorded it; must be quick. Kubernetes mode
+   * uses it to wake the reconciler when a beat changes a worker's phase.
+   */
+  public void onRecord(BiConsumer<String, Beat> listener) {
+    this.listener = listener;
   }
 
   public Optional<Beat> last(String worker) {

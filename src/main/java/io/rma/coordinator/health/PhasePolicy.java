@@ -96,17 +96,28 @@ public final class PhasePolicy {
   private Optional<Instant> nextChange(
       List<Member> pool, Map<String, WorkerPhase> phases, Instant now, Instant startedAt) {
     Instant next = null;
-    if (inGrace(now, startedAt)) {
-      next = startedAt.plus(settings.grace());
-    }
     for (Member m : pool) {
-      Instant at =
-          phases.get(m.name()) == WorkerPhase.Offline
-              ? m.lastSeen().plus(settings.pruneAfter())
-              : m.lastSeen().plus(settings.offlineAfter());
-      if (at.isAfter(now) && (next == null || at.isBefore(next))) {
+      Instant at = nextChange(m, phases.get(m.name()), now, startedAt).orElse(null);
+      if (at != null && (next == null || at.isBefore(next))) {
         next = at;
       }
+    }
+    return Optional.ofNullable(next);
+  }
+
+  /**
+   * When the phase or the prune decision of one member changes next with no heartbeat in between:
+   * the end of the grace period, going Offline, or reaching the prune window. Empty when nothing is
+   * due (e.g. it is already past the prune window and pruning is paused).
+   */
+  public Optional<Instant> nextChange(Member m, WorkerPhase phase, Instant now, Instant startedAt) {
+    Instant next = inGrace(now, startedAt) ? startedAt.plus(settings.grace()) : null;
+    Instant at =
+        phase == WorkerPhase.Offline
+            ? m.lastSeen().plus(settings.pruneAfter())
+            : m.lastSeen().plus(settings.offlineAfter());
+    if (at.isAfter(now) && (next == null || at.isBefore(next))) {
+      next = at;
     }
     return Optional.ofNullable(next);
   }

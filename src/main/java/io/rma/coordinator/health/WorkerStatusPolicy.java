@@ -6,6 +6,7 @@ import io.rma.coordinator.api.v1alpha1.WorkerPhase;
 import io.rma.coordinator.registration.ServiceAssignmentPolicy;
 import io.rma.coordinator.registration.ServiceCatalogue.ServiceDefinition;
 import io.rma.coordinator.registration.TierPolicy;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -74,6 +75,21 @@ public final class WorkerStatusPolicy {
         ConditionAggregator.conditions(next.getConditions(), phase, generation, now));
     next.setObservedGeneration(generation);
     return next;
+  }
+
+  /**
+   * Whether {@code desired} must be written over {@code current}: at once when a decision or an
+   * observed transition changed; for the per-heartbeat fields (load, free memory, last heartbeat)
+   * only once the keepalive has passed since the last write, so heartbeats never become writes.
+   */
+  public static boolean needsWrite(
+      RMAWorkerStatus current,
+      RMAWorkerStatus desired,
+      Instant lastWritten,
+      Duration keepalive,
+      Instant now) {
+    return desired.differsInDecisionsFrom(current)
+        || (!desired.equals(current) && !lastWritten.plus(keepalive).isAfter(now));
   }
 
   /** Services a worker runs: the ones assigned to it and the ones it declared. */

@@ -10,6 +10,7 @@ import io.rma.coordinator.registration.TierPolicy;
 import io.rma.coordinator.security.SecuritySettings;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -33,6 +34,9 @@ public final class ConfigLoader {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Pattern SHORT_DURATION =
       Pattern.compile("^(\\d+)(ms|s|m|h|d)$", Pattern.CASE_INSENSITIVE);
+
+  private static final Path SERVICE_ACCOUNT_NAMESPACE =
+      Path.of("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
 
   private final Map<String, String> env;
   private final JsonNode file;
@@ -92,7 +96,7 @@ public final class ConfigLoader {
         Optional.ofNullable(dbPath).filter(s -> !s.isBlank()).map(Path::of),
         Optional.ofNullable(text("MODE"))
             .map(v -> enumValue("MODE", CoordinatorConfig.Mode.class, v)),
-        Optional.ofNullable(text("NAMESPACE")).orElse("default"),
+        Optional.ofNullable(text("NAMESPACE")).orElseGet(ConfigLoader::podNamespace),
         health,
         tiers,
         fraction("LOAD_CEILING", setting("LOAD_CEILING", Double::parseDouble, 0.8)),
@@ -138,6 +142,15 @@ public final class ConfigLoader {
       throw new ConfigException("RMA_" + name + " must be at least " + min);
     }
     return v;
+  }
+
+  /** Inside a pod, the pod's own namespace (from its service account); elsewhere "default". */
+  private static String podNamespace() {
+    try {
+      return Files.readString(SERVICE_ACCOUNT_NAMESPACE).trim();
+    } catch (IOException | RuntimeException e) {
+      return "default";
+    }
   }
 
   /** The catalogue: RMA_SERVICE_CATALOGUE (a YAML file), else the config file's, else built in. */

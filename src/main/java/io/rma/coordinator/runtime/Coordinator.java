@@ -28,8 +28,11 @@ import io.rma.coordinator.store.SqliteWorkerRepository;
 import io.rma.coordinator.store.StandaloneWorkerStore;
 import io.rma.coordinator.store.WorkerStore;
 import io.rma.coordinator.web.ErrorMapping;
+import io.rma.coordinator.web.JsonBodies;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * The assembled coordinator: configuration, store, policies and HTTP services. {@link
@@ -47,8 +50,22 @@ public final class Coordinator implements AutoCloseable {
   private final String mode;
   private final Clock clock;
   private final EndpointPolicy endpoints;
+  private final BooleanSupplier serving;
 
   public Coordinator(CoordinatorConfig config, WorkerStore store, Clock clock, String mode) {
+    this(config, store, clock, mode, () -> true);
+  }
+
+  /**
+   * @param serving whether this replica serves {@code /api/...} now; Kubernetes mode passes "is the
+   *     leader", since only the leader holds the heartbeats that phases are judged from
+   */
+  public Coordinator(
+      CoordinatorConfig config,
+      WorkerStore store,
+      Clock clock,
+      String mode,
+      BooleanSupplier serving) {
     this.config = config;
     this.store = store;
     this.mode = mode;
@@ -58,6 +75,7 @@ public final class Coordinator implements AutoCloseable {
             config.security().allowLoopbackWorkers(),
             config.security().allowPrivateWorkers(),
             EndpointPolicy.Resolver.SYSTEM);
+    this.serving = serving;
     this.phases = new PhasePolicy(config.health());
     this.statuses =
         new WorkerStatusPolicy(
@@ -87,6 +105,17 @@ public final class Coordinator implements AutoCloseable {
             endpoints,
             EndpointPolicy.Resolver.SYSTEM);
     routing
+        .addFilter(
+            (chain, req, res) -> {
+              if (serving.getAsBoolean() || !req.path().path().startsWith("/api/")) {
+                chain.proceed();
+              } else {
+                JsonBodies.send(
+                    res,
+                    503,
+                    Map.of("detail", "this replica is a standby; the leader serves the API"));
+              }
+            })
         .register("/", new RootService(pool, VERSION, mode))
         .register(
             "/api/worker",
@@ -117,6 +146,7 @@ public final class Coordinator implements AutoCloseable {
                         HealthCheckResponse.builder()
                             .status(store.ready())
                             .detail("store", store.kind())
+                            .detail("serving", serving.getAsBoolean())
                             .build(),
                     HealthCheckType.READINESS,
                     "store")
@@ -127,13 +157,16 @@ public final class Coordinator implements AutoCloseable {
 
   /** Starts the HTTP server on {@code port} (0 = any free port) and the health loop. */
   public WebServer start(int port) {
-    WebServer server = serve(port);
+    WebServer server = startServer(port);
     loop.start(config.loopInterval());
     return server;
   }
 
-  /** Starts only the HTTP server; tests drive the loop themselves with a moved clock. */
-  public WebServer serve(int port) {
+  /**
+   * Starts only the HTTP server: in Kubernetes mode the operator replaces the health loop, and
+   * tests drive the loop themselves with a moved clock.
+   */
+  public WebServer startServer(int port) {
     return WebServer.builder()
         .port(port)
         // A backstop only: each route caps its own body and answers 413 in JSON.
@@ -151,6 +184,14 @@ public final class Coordinator implements AutoCloseable {
 
   public Pool pool() {
     return pool;
+  }
+
+  public PhasePolicy phases() {
+    return phases;
+  }
+
+  public WorkerStatusPolicy statuses() {
+    return statuses;
   }
 
   public HealthLoop loop() {

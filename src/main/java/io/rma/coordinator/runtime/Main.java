@@ -2,9 +2,12 @@ package io.rma.coordinator.runtime;
 
 import io.helidon.logging.common.LogConfig;
 import io.helidon.webserver.WebServer;
+import io.rma.coordinator.kubernetes.KubernetesMode;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.nio.file.Files;
 import java.time.Clock;
+import java.util.List;
 
 /** Starts the coordinator: loads configuration once, picks the mode, serves HTTP. */
 public final class Main {
@@ -22,10 +25,11 @@ public final class Main {
       System.exit(2);
       return;
     }
-    if (config.mode().orElse(CoordinatorConfig.Mode.standalone)
-        == CoordinatorConfig.Mode.kubernetes) {
-      LOG.log(Level.ERROR, "RMA_MODE=kubernetes is not available in this build yet");
-      System.exit(2);
+    ModeSelection selection =
+        ModeSelection.select(config.mode(), List.of(args), System.getenv(), Files::exists);
+    if (selection.mode() == CoordinatorConfig.Mode.kubernetes) {
+      KubernetesMode.runUntilShutdown(config, System.getenv(), selection.reason());
+      return;
     }
     Coordinator coordinator = Coordinator.standalone(config, Clock.systemUTC());
     WebServer server = coordinator.start(config.port());
@@ -57,7 +61,9 @@ public final class Main {
         Level.INFO,
         "RMA Coordinator "
             + Coordinator.VERSION
-            + " (standalone, store "
+            + " (standalone: "
+            + selection.reason()
+            + "; store "
             + coordinator.store().kind()
             + config.databasePath().map(p -> " at " + p).orElse("")
             + ", "

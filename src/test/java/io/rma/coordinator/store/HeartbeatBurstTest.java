@@ -38,7 +38,7 @@ class HeartbeatBurstTest {
     Coordinator coordinator =
         new Coordinator(
             config, new StandaloneWorkerStore(file, "default", clock), clock, "standalone");
-    var server = coordinator.serve(0);
+    var server = coordinator.startServer(0);
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     String base = "http://localhost:" + server.port();
     try {

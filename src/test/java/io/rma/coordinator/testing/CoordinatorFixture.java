@@ -26,7 +26,7 @@ public final class CoordinatorFixture implements AutoCloseable {
 
   public CoordinatorFixture(Map<String, String> env, Clock clock) {
     coordinator = Coordinator.standalone(ConfigLoader.load(env), clock);
-    server = coordinator.serve(0);
+    server = coordinator.startServer(0);
   }
 
   public String url(String path) {

@@ -1,6 +1,7 @@
 package io.rma.coordinator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /**
  * Hardware the worker reported, as the worker wrote it (e.g. {@code "31.2GB"}, {@code "24564MB"}).
@@ -9,22 +10,23 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class Capabilities {
-  /** Number of CPU cores. */
+  @JsonPropertyDescription("Number of CPU cores.")
   private Integer cpuCores;
 
-  /** Memory as reported, e.g. "31.2GB" or "16 GiB". */
+  @JsonPropertyDescription("Memory as reported, e.g. \"31.2GB\" or \"16 GiB\".")
   private String ram;
 
-  /** GPU model, e.g. "NVIDIA RTX 4090"; absent when the worker has no GPU. */
+  @JsonPropertyDescription(
+      "GPU model, e.g. \"NVIDIA RTX 4090\"; absent when the worker has no GPU.")
   private String gpuType;
 
-  /** GPU memory as reported, e.g. "24564MB". */
+  @JsonPropertyDescription("GPU memory as reported, e.g. \"24564MB\".")
   private String gpuMemory;
 
-  /** Disk as reported, e.g. "1TB". */
+  @JsonPropertyDescription("Disk as reported, e.g. \"1TB\".")
   private String storage;
 
-  /** Network bandwidth as reported. */
+  @JsonPropertyDescription("Network bandwidth as reported.")
   private String networkBandwidth;
 
   public Integer getCpuCores() {

@@ -1,6 +1,7 @@
 package io.rma.coordinator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.Objects;
 
 /** A Kubernetes-style condition: one observed aspect of the worker, with when it last changed. */
@@ -10,22 +11,22 @@ public class Condition {
   public static final String FALSE = "False";
   public static final String UNKNOWN = "Unknown";
 
-  /** Condition type, e.g. "Ready". */
+  @JsonPropertyDescription("Condition type, e.g. \"Ready\".")
   private String type;
 
-  /** "True", "False" or "Unknown". */
+  @JsonPropertyDescription("\"True\", \"False\" or \"Unknown\".")
   private String status;
 
-  /** CamelCase reason for the condition's last transition. */
+  @JsonPropertyDescription("CamelCase reason for the condition's last transition.")
   private String reason;
 
-  /** Human-readable detail. */
+  @JsonPropertyDescription("Human-readable detail.")
   private String message;
 
-  /** When status last changed (RFC 3339). */
+  @JsonPropertyDescription("When status last changed (RFC 3339).")
   private String lastTransitionTime;
 
-  /** The metadata.generation this condition was computed from. */
+  @JsonPropertyDescription("The metadata.generation this condition was computed from.")
   private Long observedGeneration;
 
   public Condition() {}

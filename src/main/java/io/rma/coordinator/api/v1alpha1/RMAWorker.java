@@ -1,7 +1,10 @@
 package io.rma.coordinator.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
@@ -19,6 +22,19 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Plural(RMAWorker.PLURAL)
 @Singular("rmaworker")
 @ShortNames("rmaw")
+@Categories("rma")
+@AdditionalPrinterColumn(
+    name = "Services",
+    jsonPath = ".status.assignedServices",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Last Heartbeat",
+    jsonPath = ".status.lastHeartbeat",
+    type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(
+    name = "Age",
+    jsonPath = ".metadata.creationTimestamp",
+    type = AdditionalPrinterColumn.Type.DATE)
 public class RMAWorker extends CustomResource<RMAWorkerSpec, RMAWorkerStatus>
     implements Namespaced {
   public static final String GROUP = "rma.io";
@@ -31,6 +47,25 @@ public class RMAWorker extends CustomResource<RMAWorkerSpec, RMAWorkerStatus>
   public RMAWorker(String name, RMAWorkerSpec spec) {
     getMetadata().setName(name);
     setSpec(spec);
+  }
+
+  // Overridden only to document spec and status in the CRD (kubectl explain rmaworker.spec).
+  @Override
+  @JsonPropertyDescription(
+      "What the worker declared when it registered (written by the coordinator from the worker's"
+          + " POST /api/worker/register); drain is the one field meant to be edited by hand.")
+  public RMAWorkerSpec getSpec() {
+    return super.getSpec();
+  }
+
+  @Override
+  @JsonPropertyDescription(
+      "What the coordinator decided for the worker (tier, services) and last observed of it"
+          + " (phase, load, last heartbeat). Load and last heartbeat are written on phase changes"
+          + " and at the status keepalive (RMA_STATUS_KEEPALIVE, default 5m), not on every"
+          + " heartbeat.")
+  public RMAWorkerStatus getStatus() {
+    return super.getStatus();
   }
 
   @Override

@@ -1,34 +1,46 @@
 package io.rma.coordinator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.ArrayList;
 import java.util.List;
 
-/** What the worker declared when it registered. */
+/**
+ * What the worker declared when it registered. Each field's {@link JsonPropertyDescription} is its
+ * documentation and becomes its description in the CRD ({@code kubectl explain rmaworker.spec}).
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class RMAWorkerSpec {
-  /** Hardware the worker reported; drives its tier. */
+  @JsonPropertyDescription("Hardware the worker reported; drives its tier.")
   private Capabilities capabilities = new Capabilities();
 
-  /** Address the coordinator calls when the worker has no tunnel URL. */
+  @JsonPropertyDescription("Address the coordinator calls when the worker has no tunnel URL.")
   private String ipAddress;
 
-  /** Public URL of the worker (e.g. a tunnel); preferred over ipAddress and port when set. */
+  @JsonPropertyDescription(
+      "Public URL of the worker (e.g. a tunnel); preferred over ipAddress and port when set.")
   private String tunnelUrl;
 
-  /** Port of the worker's service endpoint; the catalogue's port for the service when absent. */
+  @JsonPropertyDescription(
+      "Port of the worker's service endpoint; the catalogue's port for the service when absent.")
   private Integer port;
 
-  /** Services the worker already runs (routing counts them like assigned ones). */
+  @JsonPropertyDescription(
+      "Services the worker already runs (routing counts them like assigned ones).")
   private List<String> services = new ArrayList<>();
 
-  /** Models the worker serves; empty means it takes any model. */
+  @JsonPropertyDescription("Models the worker serves; empty means it takes any model.")
   private List<String> models = new ArrayList<>();
 
-  /** push: the coordinator calls the worker; pull: the worker polls for tasks. */
+  @JsonPropertyDescription(
+      "push: the coordinator calls the worker; pull: the worker polls for tasks.")
   private WorkerMode mode = WorkerMode.push;
 
-  /** Set to true (e.g. with kubectl patch) to stop new work going to this worker. */
+  @JsonPropertyDescription(
+      "Set to true to take the worker out of rotation: it goes to phase Draining and gets no new"
+          + " work, but stays registered and keeps sending heartbeats. Set with: kubectl patch"
+          + " rmaworker NAME --type merge -p '{\"spec\":{\"drain\":true}}'; false (or absent)"
+          + " returns it to rotation.")
   private Boolean drain;
 
   public Capabilities getCapabilities() {

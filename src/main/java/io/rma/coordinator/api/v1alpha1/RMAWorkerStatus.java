@@ -2,44 +2,54 @@ package io.rma.coordinator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.PrinterColumn;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
-/** What the control plane decided for the worker and last observed of it. */
+/**
+ * What the control plane decided for the worker and last observed of it. Each field's {@link
+ * JsonPropertyDescription} becomes its description in the CRD.
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class RMAWorkerStatus {
-  /** 1 = GPU worker, 2 = CPU worker, 3 = small/storage worker. */
+  @JsonPropertyDescription("1 = GPU worker, 2 = CPU worker, 3 = small/storage worker.")
+  @PrinterColumn(name = "Tier")
   private Integer tier;
 
-  /** Services the coordinator asked this worker to run. */
+  @JsonPropertyDescription("Services the coordinator asked this worker to run.")
   private List<String> assignedServices = new ArrayList<>();
 
-  /** Healthy, Degraded, Offline or Draining. */
+  @JsonPropertyDescription("Healthy, Degraded, Offline or Draining.")
+  @PrinterColumn(name = "Phase")
   private WorkerPhase phase;
 
-  /** Load the worker last reported, 0.0 to 1.0. */
+  @JsonPropertyDescription("Load the worker last reported, 0.0 to 1.0.")
+  @PrinterColumn(name = "Load")
   private Double load;
 
-  /** Free memory the worker last reported, as it wrote it. */
+  @JsonPropertyDescription("Free memory the worker last reported, as it wrote it.")
   private String availableMemory;
 
-  /** When the coordinator last received a heartbeat (its own clock, RFC 3339). */
+  @JsonPropertyDescription(
+      "When the coordinator last received a heartbeat (its own clock, RFC 3339).")
   private String lastHeartbeat;
 
-  /** When the worker registered (RFC 3339). */
+  @JsonPropertyDescription("When the worker registered (RFC 3339).")
   private String registeredAt;
 
-  /** Inference tasks this worker completed. */
+  @JsonPropertyDescription("Inference tasks this worker completed.")
   private Long tasksCompleted;
 
-  /** SHA-256 of the worker's credential, hex; the credential itself is never stored. */
+  @JsonPropertyDescription(
+      "SHA-256 of the worker's credential, hex; the credential itself is never stored.")
   private String credentialHash;
 
-  /** Ready and other conditions, Kubernetes style. */
+  @JsonPropertyDescription("Ready and other conditions, Kubernetes style.")
   private List<Condition> conditions = new ArrayList<>();
 
-  /** The metadata.generation of the spec this status was computed from. */
+  @JsonPropertyDescription("The metadata.generation of the spec this status was computed from.")
   private Long observedGeneration;
 
   public RMAWorkerStatus() {}
