@@ -98,7 +98,19 @@ public final class RegistrationService implements HttpService {
             .map(v -> new CoverageEntry(v.name(), v.services(), v.phase() == WorkerPhase.Offline))
             .toList();
     RMAWorkerStatus previous = existing.map(RMAWorker::getStatus).orElse(null);
-    long generation = existing.map(w -> w.getMetadata().getGeneration()).orElse(0L) + 1;
+    // The generation the store will give the object: it moves only when the spec changes, as on
+    // an API server; a re-registration with the same spec keeps its services.
+    long generation =
+        existing
+            .map(
+                w ->
+                    w.getMetadata().getGeneration()
+                        + (JsonBodies.WIRE
+                                .valueToTree(w.getSpec())
+                                .equals(JsonBodies.WIRE.valueToTree(spec))
+                            ? 0
+                            : 1))
+            .orElse(1L);
     RMAWorkerStatus status =
         statuses.desired(
             generation,

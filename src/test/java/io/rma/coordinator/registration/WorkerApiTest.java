@@ -172,6 +172,27 @@ class WorkerApiTest {
   }
 
   @Test
+  void reRegisteringWithTheSameSpecKeepsItsServiceAfterTheNextLoopPass() {
+    String body = GPU_WORKER.replaceFirst("\\{", "{\"worker_id\": \"gpu-box-2\",");
+    JsonNode first = register(body).json();
+    // vllm, vision, vllm; then the vision worker leaves: a reassignment would now pick vision.
+    JsonNode vision = register(GPU_WORKER).json();
+    register(GPU_WORKER);
+    api.delete(
+        "/api/worker/unregister/" + vision.get("worker_id").asText(),
+        vision.get("worker_token").asText());
+    JsonNode again =
+        api.post("/api/worker/register", body, first.get("worker_token").asText()).json();
+    assertThat(again.get("assigned_services")).isEqualTo(first.get("assigned_services"));
+    api.coordinator.loop().runOnce();
+    var stored = api.coordinator.store().get("gpu-box-2").orElseThrow();
+    assertThat(stored.getMetadata().getGeneration()).isEqualTo(1L);
+    assertThat(stored.getStatus().getObservedGeneration()).isEqualTo(1L);
+    assertThat(stored.getStatus().getAssignedServices())
+        .containsExactly(first.get("assigned_services").get(0).asText());
+  }
+
+  @Test
   void aWorkerMayAskForItsOwnValidId() {
     String body = GPU_WORKER.replaceFirst("\\{", "{\"worker_id\": \"gpu-box-1\",");
     assertThat(register(body).json().get("worker_id").asText()).isEqualTo("gpu-box-1");
