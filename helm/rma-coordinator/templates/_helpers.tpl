@@ -57,8 +57,14 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (include "rma-coordinator.fullname" .) .Values.existingSecret }}
 {{- end }}
 
+{{/* The Lease the replicas elect a leader on: rma-coordinator for a release called rma. */}}
 {{- define "rma-coordinator.leaseName" -}}
-{{- default (printf "%s-leader" (include "rma-coordinator.fullname" .)) .Values.leaderElection.leaseName }}
+{{- default (include "rma-coordinator.fullname" .) .Values.leaderElection.leaseName }}
+{{- end }}
+
+{{/* True (non-empty) when the replicas elect a leader: Kubernetes mode with leaderElection on. */}}
+{{- define "rma-coordinator.elects" -}}
+{{- if and (eq .Values.config.mode "kubernetes") .Values.leaderElection.enabled }}true{{ end }}
 {{- end }}
 
 {{/* True (non-empty) when the chart mounts a ConfigMap of its own. */}}
@@ -106,15 +112,22 @@ Helm reads YAML numbers as floats: whole numbers are printed without an exponent
 {{- end }}
 {{- end }}
 
-{{/* RBAC rules for the namespace that holds the RMAWorkers. */}}
+{{/*
+RBAC rules for the namespace that holds the RMAWorkers. ChartOnMockClusterTest derives the API calls
+the coordinator makes from a run on a mock API server and checks these rules against them.
+- rmaworkers: list and watch (informers; every read is from their caches), create (register),
+  update (re-register: a PUT of the new spec), delete (unregister, prune). No get, no patch.
+- rmaworkers/status: patch (JSON Patch of /status, by register and the reconciler).
+- events: create (one per phase change or prune; never patched).
+*/}}
 {{- define "rma-coordinator.workerRules" -}}
 - apiGroups: ["rma.io"]
   resources: ["rmaworkers"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+  verbs: ["list", "watch", "create", "update", "delete"]
 - apiGroups: ["rma.io"]
   resources: ["rmaworkers/status"]
-  verbs: ["get", "update", "patch"]
+  verbs: ["patch"]
 - apiGroups: [""]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["create"]
 {{- end }}

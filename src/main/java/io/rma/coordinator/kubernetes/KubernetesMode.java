@@ -32,62 +32,104 @@ import java.util.UUID;
  * The coordinator in Kubernetes mode: the web tier on a {@link KubernetesWorkerStore}, and a JOSDK
  * operator running {@link RMAWorkerReconciler} in place of the standalone health loop.
  *
- * <p>With leader election (always, in a cluster) the replicas share a Lease; the leader reconciles,
- * serves {@code /api/...}, and labels its own pod {@code rma.io/leader=true}, which the Service
- * selects. Standbys keep their informers warm and answer {@code /api/...} with 503. See
- * docs/kubernetes.md for the failover time.
+ * <p>With leader election (on unless {@code RMA_LEADER_ELECTION=false}) the replicas share a Lease
+ * in their pod's namespace; the leader reconciles, serves {@code /api/...}, and labels its own pod
+ * {@code rma.io/leader=true}, which the Service selects. Standbys keep their informers warm and
+ * answer {@code /api/...} with 503. Without election the one replica leads, and labels its pod,
+ * from the start. See docs/kubernetes.md for the failover time.
  */
 public final class KubernetesMode implements AutoCloseable {
   private static final Logger LOG = System.getLogger(KubernetesMode.class.getName());
 
-  public static final String LEASE_NAME = "rma-coordinator";
+  /** The Lease's default name ({@code RMA_LEASE_NAME}). */
+  public static final String LEASE_NAME = CoordinatorConfig.DEFAULT_LEASE_NAME;
+
   public static final String LEADER_LABEL = "rma.io/leader";
 
+  /** Pods with a lower cost go first when a ReplicaSet scales down (Kubernetes 1.22+). */
+  static final String DELETION_COST = "controller.kubernetes.io/pod-deletion-cost";
+
   /**
-   * How this replica takes part in leader election.
+   * How this replica takes part in leader election, and which pod it runs in.
    *
    * @param enabled false for a single replica (and most tests): it leads from the start
+   * @param leaseName the Lease the replicas share
    * @param identity this replica's name in the Lease
    * @param podName the pod to label as leader, if running in one
+   * @param podNamespace that pod's namespace, which also holds the Lease; empty: the Lease is in
+   *     the workers' namespace and the pod in the client's namespace
    * @param onLostLease what to do when the Lease is lost while running (production: exit)
    */
   public record Election(
       boolean enabled,
+      String leaseName,
       String identity,
       Duration leaseDuration,
       Duration renewDeadline,
       Duration retryPeriod,
       Optional<String> podName,
+      Optional<String> podNamespace,
       Runnable onLostLease) {
 
     public static Election off() {
       return new Election(
-          false, "standalone-" + UUID.randomUUID(), null, null, null, Optional.empty(), () -> {});
+          false,
+          LEASE_NAME,
+          "standalone-" + UUID.randomUUID(),
+          null,
+          null,
+          null,
+          Optional.empty(),
+          Optional.empty(),
+          () -> {});
     }
 
     /**
-     * JOSDK's default timings (15 s lease, 10 s renew deadline, 2 s retry); the process exits when
-     * the Lease is lost.
+     * From the configuration ({@code RMA_LEADER_ELECTION}, {@code RMA_LEASE_NAME}) and the pod's
+     * downward API ({@code POD_NAME}, else {@code HOSTNAME} in a pod; {@code POD_NAMESPACE}), with
+     * JOSDK's default timings (15 s lease, 10 s renew deadline, 2 s retry). The process exits when
+     * the Lease is lost. Without election the replica leads alone, and still labels its pod.
      */
-    public static Election fromEnvironment(Map<String, String> env, boolean inCluster) {
+    public static Election fromEnvironment(
+        CoordinatorConfig config, Map<String, String> env, boolean inCluster) {
       Optional<String> pod =
-          Optional.ofNullable(env.get("POD_NAME"))
-              .or(() -> inCluster ? Optional.ofNullable(env.get("HOSTNAME")) : Optional.empty())
-              .filter(s -> !s.isBlank());
+          nonBlank(env.get("POD_NAME"))
+              .or(() -> inCluster ? nonBlank(env.get("HOSTNAME")) : Optional.empty());
       return new Election(
-          true,
+          config.leaderElection(),
+          config.leaseName(),
           pod.orElseGet(() -> "rma-" + UUID.randomUUID()),
           LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
           LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
           LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
           pod,
+          nonBlank(env.get("POD_NAMESPACE")),
           () -> Thread.ofPlatform().start(() -> System.exit(1)));
+    }
+
+    /** The same, with another reaction to losing the Lease (tests must not exit the JVM). */
+    public Election withOnLostLease(Runnable onLostLease) {
+      return new Election(
+          enabled,
+          leaseName,
+          identity,
+          leaseDuration,
+          renewDeadline,
+          retryPeriod,
+          podName,
+          podNamespace,
+          onLostLease);
+    }
+
+    private static Optional<String> nonBlank(String s) {
+      return Optional.ofNullable(s).map(String::trim).filter(v -> !v.isEmpty());
     }
   }
 
   private final KubernetesClient client;
   private final String namespace;
   private final Election election;
+  private final String leaseNamespace;
   private final KubernetesWorkerStore store;
   private final Coordinator coordinator;
   private final Leadership leadership;
@@ -100,6 +142,7 @@ public final class KubernetesMode implements AutoCloseable {
     this.client = client;
     this.namespace = config.namespace();
     this.election = election;
+    this.leaseNamespace = election.podNamespace().orElse(namespace);
     this.store = new KubernetesWorkerStore(client, namespace).start(Duration.ofSeconds(60));
     this.leadership =
         election.enabled()
@@ -116,6 +159,9 @@ public final class KubernetesMode implements AutoCloseable {
             config.health(),
             new WorkerEvents(client, clock, election.identity()),
             leadership);
+    // A worker deleted behind our back (kubectl delete) takes its heartbeat with it; unregister
+    // and prune forget it themselves, and forgetting twice is harmless.
+    store.onGone(name -> pool.heartbeats().forget(name));
     pool.heartbeats()
         .onRecord(
             (name, beat) ->
@@ -134,8 +180,8 @@ public final class KubernetesMode implements AutoCloseable {
               if (election.enabled()) {
                 o.withLeaderElectionConfiguration(
                     new LeaderElectionConfiguration(
-                        LEASE_NAME,
-                        namespace,
+                        election.leaseName(),
+                        leaseNamespace,
                         election.leaseDuration(),
                         election.renewDeadline(),
                         election.retryPeriod(),
@@ -159,7 +205,9 @@ public final class KubernetesMode implements AutoCloseable {
       CoordinatorConfig config, KubernetesClient client, Clock clock, Election election, int port) {
     KubernetesMode mode = new KubernetesMode(config, client, clock, election);
     try {
-      mode.label(false);
+      // Without election this replica leads from the start. With it, the label waits for the
+      // takeover, and a label a previous run of this pod left behind is removed first.
+      mode.label(!election.enabled());
       mode.operator.start();
       mode.server = mode.coordinator.startServer(port);
       return mode;
@@ -184,7 +232,7 @@ public final class KubernetesMode implements AutoCloseable {
               config,
               client,
               Clock.systemUTC(),
-              Election.fromEnvironment(env, ModeSelection.inCluster(env, Files::exists)),
+              Election.fromEnvironment(config, env, ModeSelection.inCluster(env, Files::exists)),
               config.port());
     } catch (RuntimeException e) {
       LOG.log(Level.ERROR, "cannot start in Kubernetes mode: " + e.getMessage(), e);
@@ -214,7 +262,9 @@ public final class KubernetesMode implements AutoCloseable {
             + mode.store.list().size()
             + " workers, identity "
             + mode.election.identity()
-            + (mode.election.enabled() ? ", waiting for the lease" : "")
+            + (mode.election.enabled()
+                ? ", waiting for Lease " + mode.leaseNamespace + "/" + config.leaseName()
+                : ", leader election off")
             + ") listening on port "
             + mode.server.port());
   }
@@ -264,13 +314,24 @@ public final class KubernetesMode implements AutoCloseable {
       return;
     }
     String pod = election.podName().get();
-    // The pod lives in the client's namespace (its own), which RMA_NAMESPACE need not be.
-    String podNamespace = Optional.ofNullable(client.getNamespace()).orElse(namespace);
+    // The pod's own namespace (POD_NAMESPACE, else the client's: in a pod, the service
+    // account's), which RMA_NAMESPACE need not be.
+    String podNamespace =
+        election
+            .podNamespace()
+            .or(() -> Optional.ofNullable(client.getNamespace()))
+            .orElse(namespace);
+    // The deletion cost makes a ReplicaSet that scales down (each step of a rolling update) stop
+    // a standby before the leader: a rollout then hands the Lease over once, not once per old pod.
     String patch =
         "{\"metadata\":{\"labels\":{\""
             + LEADER_LABEL
             + "\":"
             + (leader ? "\"true\"" : "null")
+            + "},\"annotations\":{\""
+            + DELETION_COST
+            + "\":"
+            + (leader ? "\"1000\"" : "null")
             + "}}}";
     try {
       client
@@ -296,7 +357,7 @@ public final class KubernetesMode implements AutoCloseable {
   /** Gives up the Lease so a standby takes over within one retry period, not a lease duration. */
   private void releaseLease() {
     try {
-      LeaseLock lock = new LeaseLock(namespace, LEASE_NAME, election.identity());
+      LeaseLock lock = new LeaseLock(leaseNamespace, election.leaseName(), election.identity());
       LeaderElectionRecord current = lock.get(client);
       if (current != null && election.identity().equals(current.getHolderIdentity())) {
         ZonedDateTime now = ZonedDateTime.now();
@@ -323,9 +384,11 @@ public final class KubernetesMode implements AutoCloseable {
       server.stop();
     }
     operator.stop();
-    if (election.enabled() && wasLeader) {
+    if (wasLeader) {
       label(false);
-      releaseLease();
+      if (election.enabled()) {
+        releaseLease();
+      }
     }
     coordinator.close();
   }

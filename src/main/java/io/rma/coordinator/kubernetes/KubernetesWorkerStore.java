@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -46,6 +47,8 @@ public final class KubernetesWorkerStore implements WorkerStore {
   private final Map<String, Written> recent = new ConcurrentHashMap<>();
 
   private record Written(RMAWorker worker, long resourceVersion) {}
+
+  private volatile Consumer<String> onGone = name -> {};
 
   public KubernetesWorkerStore(KubernetesClient client, String namespace) {
     this.client = client;
@@ -78,6 +81,15 @@ public final class KubernetesWorkerStore implements WorkerStore {
 
   public String namespace() {
     return namespace;
+  }
+
+  /**
+   * Called with a worker's name when the informer reports it deleted, by anyone (unregister, prune,
+   * {@code kubectl delete}) and the store no longer holds it (not re-created since by our own
+   * write). Runs on the informer's thread; must be quick.
+   */
+  public void onGone(Consumer<String> listener) {
+    this.onGone = listener;
   }
 
   @Override
@@ -260,8 +272,11 @@ public final class KubernetesWorkerStore implements WorkerStore {
 
     @Override
     public void onDelete(RMAWorker w, boolean finalStateUnknown) {
-      recent.computeIfPresent(
-          w.getMetadata().getName(), (k, own) -> own.worker() == null ? null : own);
+      String name = w.getMetadata().getName();
+      recent.computeIfPresent(name, (k, own) -> own.worker() == null ? null : own);
+      if (get(name).isEmpty()) {
+        onGone.accept(name);
+      }
     }
 
     private void seen(RMAWorker w) {

@@ -35,6 +35,9 @@ public final class ConfigLoader {
   private static final Pattern SHORT_DURATION =
       Pattern.compile("^(\\d+)(ms|s|m|h|d)$", Pattern.CASE_INSENSITIVE);
 
+  private static final Pattern DNS_SUBDOMAIN =
+      Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
+
   private static final Path SERVICE_ACCOUNT_NAMESPACE =
       Path.of("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
 
@@ -106,7 +109,10 @@ public final class ConfigLoader {
         positive(
             "LOOP_INTERVAL",
             setting("LOOP_INTERVAL", ConfigLoader::duration, Duration.ofSeconds(1))),
-        catalogue());
+        catalogue(),
+        setting("LEADER_ELECTION", ConfigLoader::bool, true),
+        leaseName(
+            Optional.ofNullable(text("LEASE_NAME")).orElse(CoordinatorConfig.DEFAULT_LEASE_NAME)));
   }
 
   private SecuritySettings security() {
@@ -127,6 +133,15 @@ public final class ConfigLoader {
             setting("REGISTRATIONS_PER_MINUTE", Long::parseLong, 60L),
             0),
         atLeast("INFERENCE_PER_SECOND", setting("INFERENCE_PER_SECOND", Long::parseLong, 0L), 0));
+  }
+
+  /** A Lease is named like any object: a DNS-1123 subdomain. */
+  private static String leaseName(String name) {
+    if (name.length() > 253 || !DNS_SUBDOMAIN.matcher(name).matches()) {
+      throw new ConfigException(
+          "RMA_LEASE_NAME=" + name + " is not a valid object name (lower case, digits, '-', '.')");
+    }
+    return name;
   }
 
   private static boolean bool(String v) {

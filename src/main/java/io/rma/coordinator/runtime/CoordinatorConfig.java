@@ -23,6 +23,9 @@ import java.util.Optional;
  * @param maxBodyBytes largest request body accepted
  * @param loopInterval how often the standalone health loop runs
  * @param catalogue the service catalogue
+ * @param leaderElection Kubernetes mode: replicas elect a leader on a Lease ({@code
+ *     RMA_LEADER_ELECTION}, default true); false only for a single replica
+ * @param leaseName Kubernetes mode: name of that Lease ({@code RMA_LEASE_NAME})
  */
 public record CoordinatorConfig(
     int port,
@@ -36,7 +39,12 @@ public record CoordinatorConfig(
     Optional<String> publicUrl,
     long maxBodyBytes,
     Duration loopInterval,
-    ServiceCatalogue catalogue) {
+    ServiceCatalogue catalogue,
+    boolean leaderElection,
+    String leaseName) {
+
+  /** The Lease's name when {@code RMA_LEASE_NAME} is not set. */
+  public static final String DEFAULT_LEASE_NAME = "rma-coordinator";
 
   /** Where workers live. */
   public enum Mode {

@@ -34,6 +34,7 @@ import io.rma.coordinator.api.v1alpha1.Condition;
 import io.rma.coordinator.api.v1alpha1.RMAWorker;
 import io.rma.coordinator.api.v1alpha1.RMAWorkerSpec;
 import io.rma.coordinator.api.v1alpha1.RMAWorkerStatus;
+import io.rma.coordinator.kubernetes.KubernetesMode;
 import io.rma.coordinator.runtime.ConfigLoader;
 import io.rma.coordinator.runtime.Coordinator;
 import io.rma.coordinator.runtime.CoordinatorConfig;
@@ -100,7 +101,8 @@ class HelmChartTest {
         .containsEntry("RMA_NAMESPACE", "fieldRef:metadata.namespace")
         .containsEntry("POD_NAME", "fieldRef:metadata.name")
         .containsEntry("RMA_LEADER_ELECTION", "true")
-        .containsEntry("RMA_LEASE_NAME", "rma-coordinator-leader")
+        .containsEntry("POD_NAMESPACE", "fieldRef:metadata.namespace")
+        .containsEntry("RMA_LEASE_NAME", "rma-coordinator")
         .containsEntry("RMA_JOIN_TOKEN", "secret:rma-coordinator/join-token")
         .containsEntry("RMA_ADMIN_TOKEN", "secret:rma-coordinator/admin-token")
         .containsEntry("DATABASE_PATH", "")
@@ -254,7 +256,31 @@ class HelmChartTest {
       }
       resolved.put(e.getKey(), value);
     }
-    CoordinatorConfig config = ConfigLoader.load(resolved);
+    // Every variable the chart sets is read by the coordinator (or the JVM): no invented names.
+    Set<String> read = new java.util.concurrent.ConcurrentSkipListSet<>();
+    Map<String, String> recording =
+        new java.util.AbstractMap<>() {
+          @Override
+          public String get(Object key) {
+            read.add((String) key);
+            return resolved.get(key);
+          }
+
+          @Override
+          public Set<Map.Entry<String, String>> entrySet() {
+            return resolved.entrySet();
+          }
+        };
+    CoordinatorConfig config = ConfigLoader.load(recording);
+    KubernetesMode.Election election =
+        KubernetesMode.Election.fromEnvironment(config, recording, true);
+    assertThat(election.podName()).contains("rma");
+    assertThat(election.podNamespace()).contains("rma");
+    Set<String> unread = new java.util.TreeSet<>(env.keySet());
+    unread.removeAll(read);
+    assertThat(unread)
+        .as("rendered but never read")
+        .containsExactlyInAnyOrder("JDK_JAVA_OPTIONS", "EXTRA"); // the JVM's; extraEnv's own
     assertThat(config.port()).isEqualTo(9090);
     assertThat(config.namespace()).isEqualTo("workers");
     assertThat(config.mode()).contains(CoordinatorConfig.Mode.kubernetes);
@@ -286,6 +312,8 @@ class HelmChartTest {
         .containsExactly("vllm:1:8000", "rag:2:8002", "redis:3:6379");
     assertThat(config.catalogue().find("vllm").orElseThrow().env())
         .containsEntry("MODEL", "mistral");
+    assertThat(config.leaderElection()).isTrue();
+    assertThat(config.leaseName()).isEqualTo("rma-lease");
 
     Secret secret = single(objects, Secret.class);
     assertThat(decode(secret, "join-token")).isEqualTo("join-me");
@@ -323,6 +351,54 @@ class HelmChartTest {
                 assertThat(b.getSubjects())
                     .singleElement()
                     .satisfies(s -> assertThat(s.getNamespace()).isEqualTo("rma")));
+  }
+
+  @Test
+  void onlyTheLeaderGetsTrafficAndRolloutsKeepAReadyStandby() {
+    List<HasMetadata> objects = objects(render());
+    Deployment deployment = single(objects, Deployment.class);
+    Service service = single(objects, Service.class);
+    // The leader labels its own pod; the Service selects the Deployment's pods with that label.
+    assertThat(service.getSpec().getSelector())
+        .containsAllEntriesOf(deployment.getSpec().getSelector().getMatchLabels())
+        .containsEntry("rma.io/leader", "true")
+        .hasSize(deployment.getSpec().getSelector().getMatchLabels().size() + 1);
+    assertThat(deployment.getSpec().getTemplate().getMetadata().getLabels())
+        .doesNotContainKey("rma.io/leader");
+    // A new pod (a standby) is Ready before an old one stops: a leader always has a successor.
+    var strategy = deployment.getSpec().getStrategy();
+    assertThat(strategy.getType()).isEqualTo("RollingUpdate");
+    assertThat(strategy.getRollingUpdate().getMaxUnavailable().getIntVal()).isZero();
+    assertThat(strategy.getRollingUpdate().getMaxSurge().getIntVal()).isEqualTo(1);
+
+    // Without leader election: one replica, which leads (and labels its pod) alone; Recreate.
+    KubeTools.Result refused =
+        KubeTools.helm()
+            .run(
+                "template",
+                "rma",
+                Manifests.CHART.toString(),
+                "--set",
+                "leaderElection.enabled=false");
+    assertThat(refused.exitCode()).isNotZero();
+    assertThat(refused.stderr()).contains("set replicaCount to 1");
+    List<HasMetadata> alone =
+        objects(render("--set", "leaderElection.enabled=false", "--set", "replicaCount=1"));
+    Deployment single = single(alone, Deployment.class);
+    assertThat(single.getSpec().getStrategy().getType()).isEqualTo("Recreate");
+    assertThat(env(single))
+        .containsEntry("RMA_LEADER_ELECTION", "false")
+        .containsEntry("POD_NAME", "fieldRef:metadata.name")
+        .doesNotContainKey("RMA_LEASE_NAME");
+    assertThat(single(alone, Service.class).getSpec().getSelector())
+        .containsEntry("rma.io/leader", "true");
+
+    // Standalone mode has no leader: the Service selects its one pod.
+    List<HasMetadata> standalone = objects(render("-f", STANDALONE));
+    assertThat(single(standalone, Service.class).getSpec().getSelector())
+        .doesNotContainKey("rma.io/leader");
+    assertThat(env(single(standalone, Deployment.class)))
+        .doesNotContainKeys("POD_NAME", "POD_NAMESPACE", "RMA_LEADER_ELECTION", "RMA_LEASE_NAME");
   }
 
   @Test

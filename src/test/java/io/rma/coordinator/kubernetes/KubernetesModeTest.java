@@ -149,6 +149,29 @@ class KubernetesModeTest {
   }
 
   @Test
+  void aWorkerDeletedWithKubectlTakesItsHeartbeatWithIt() {
+    JsonNode w = api.register(CPU_WORKER);
+    JsonNode other = api.register(GPU_WORKER);
+    String id = w.get("worker_id").asText();
+    assertThat(api.heartbeat(w, 0.4)).isEqualTo(200);
+    var heartbeats = mode.coordinator().pool().heartbeats();
+    assertThat(heartbeats.last(id)).isPresent();
+
+    // What `kubectl delete rmaworker ID` sends: the coordinator learns of it from its informer.
+    cluster
+        .client
+        .resources(RMAWorker.class)
+        .inNamespace(MockCluster.NAMESPACE)
+        .withName(id)
+        .delete();
+
+    await().untilAsserted(() -> assertThat(heartbeats.last(id)).isEmpty());
+    assertThat(heartbeats.last(other.get("worker_id").asText())).isPresent();
+    assertThat(heartbeats.size()).isEqualTo(1);
+    assertThat(api.heartbeat(w, 0.4)).isEqualTo(404);
+  }
+
+  @Test
   void drainSetOnTheObjectTakesTheWorkerOutOfRotation() {
     JsonNode w = api.register(GPU_WORKER);
 

@@ -82,11 +82,13 @@ class LeaderElectionTest {
         clock,
         new KubernetesMode.Election(
             true,
+            KubernetesMode.LEASE_NAME,
             name,
             Duration.ofSeconds(2),
             Duration.ofMillis(1500),
             Duration.ofMillis(200),
             Optional.of(name),
+            Optional.empty(),
             () -> lostLease.set(true)),
         0);
   }

@@ -87,4 +87,20 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.load(Map.of("PORT", "http")))
         .hasMessageContaining("PORT");
   }
+
+  @Test
+  void leaderElectionIsOnByDefaultOnTheLeaseRmaCoordinator() {
+    CoordinatorConfig c = ConfigLoader.load(Map.of());
+    assertThat(c.leaderElection()).isTrue();
+    assertThat(c.leaseName()).isEqualTo("rma-coordinator");
+
+    CoordinatorConfig off =
+        ConfigLoader.load(Map.of("RMA_LEADER_ELECTION", "false", "RMA_LEASE_NAME", "prod-rma"));
+    assertThat(off.leaderElection()).isFalse();
+    assertThat(off.leaseName()).isEqualTo("prod-rma");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("RMA_LEADER_ELECTION", "sometimes")))
+        .hasMessageContaining("RMA_LEADER_ELECTION");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("RMA_LEASE_NAME", "My_Lease")))
+        .hasMessageContaining("RMA_LEASE_NAME");
+  }
 }
