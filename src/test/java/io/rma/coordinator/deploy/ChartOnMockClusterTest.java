@@ -88,6 +88,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * chart.
  */
 class ChartOnMockClusterTest {
+  static {
+    // Informers, JOSDK retries and the mock's event loop share two busy cores in CI.
+    org.awaitility.Awaitility.setDefaultTimeout(java.time.Duration.ofSeconds(30));
+  }
+
   private static final Logger LOG = System.getLogger(ChartOnMockClusterTest.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -116,7 +116,7 @@ class KubernetesModeTest {
     long after = reconciler.reconciles();
     await()
         .during(Duration.ofMillis(2500))
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(15))
         .until(() -> reconciler.reconciles() == after);
   }
 

@@ -31,6 +31,9 @@ final class MockCluster implements AutoCloseable {
   final NamespacedKubernetesClient client;
 
   MockCluster() {
+    // Informers, JOSDK retries and the mock's event loop share two busy cores in CI: wait longer
+    // than Awaitility's 10 s default before calling a reconcile lost.
+    org.awaitility.Awaitility.setDefaultTimeout(java.time.Duration.ofSeconds(30));
     Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
     server =
         new KubernetesMockServer(
