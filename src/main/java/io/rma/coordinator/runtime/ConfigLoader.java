@@ -7,6 +7,7 @@ import io.rma.coordinator.health.HealthSettings;
 import io.rma.coordinator.registration.ServiceCatalogue;
 import io.rma.coordinator.registration.ServiceCatalogue.ServiceDefinition;
 import io.rma.coordinator.registration.TierPolicy;
+import io.rma.coordinator.routing.RoutingSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -86,6 +87,8 @@ public final class ConfigLoader {
             setting("TIER2_RAM_GIB", Double::parseDouble, 4.0),
             setting("TIER2_CPU_CORES", Integer::parseInt, 2));
     String dbPath = plain("DATABASE_PATH", "database-path");
+    double loadCeiling =
+        fraction("LOAD_CEILING", setting("LOAD_CEILING", Double::parseDouble, 0.8));
     return new CoordinatorConfig(
         setting("PORT", "port", Integer::parseInt, 8080),
         Optional.ofNullable(dbPath).filter(s -> !s.isBlank()).map(Path::of),
@@ -94,7 +97,7 @@ public final class ConfigLoader {
         Optional.ofNullable(text("NAMESPACE")).orElse("default"),
         health,
         tiers,
-        fraction("LOAD_CEILING", setting("LOAD_CEILING", Double::parseDouble, 0.8)),
+        loadCeiling,
         enumValue(
             "WORKER_AUTH",
             CoordinatorConfig.WorkerAuth.class,
@@ -106,7 +109,38 @@ public final class ConfigLoader {
         positive(
             "LOOP_INTERVAL",
             setting("LOOP_INTERVAL", ConfigLoader::duration, Duration.ofSeconds(1))),
-        catalogue());
+        catalogue(),
+        routing(loadCeiling));
+  }
+
+  private RoutingSettings routing(double loadCeiling) {
+    RoutingSettings d = RoutingSettings.defaults();
+    return new RoutingSettings(
+        loadCeiling,
+        positive(
+            "UPSTREAM_CONNECT_TIMEOUT",
+            setting("UPSTREAM_CONNECT_TIMEOUT", ConfigLoader::duration, d.connectTimeout())),
+        positive(
+            "UPSTREAM_TIMEOUT",
+            setting("UPSTREAM_TIMEOUT", ConfigLoader::duration, d.upstreamTimeout())),
+        atLeastOne(
+            "MAX_INFERENCE_BODY_BYTES",
+            setting("MAX_INFERENCE_BODY_BYTES", Long::parseLong, d.maxBodyBytes())),
+        (int)
+            atLeastOne(
+                "ROUTE_ATTEMPTS", setting("ROUTE_ATTEMPTS", Integer::parseInt, d.attempts())),
+        (int)
+            atLeastOne(
+                "EJECT_AFTER_FAILURES",
+                setting("EJECT_AFTER_FAILURES", Integer::parseInt, d.ejectAfterFailures())),
+        positive("EJECT_FOR", setting("EJECT_FOR", ConfigLoader::duration, d.ejectFor())));
+  }
+
+  private static long atLeastOne(String name, long v) {
+    if (v < 1) {
+      throw new ConfigException("RMA_" + name + " must be at least 1");
+    }
+    return v;
   }
 
   /** The catalogue: RMA_SERVICE_CATALOGUE (a YAML file), else the config file's, else built in. */

@@ -19,6 +19,7 @@ import io.rma.coordinator.registration.RegistrationService;
 import io.rma.coordinator.registration.ServiceAssignmentPolicy;
 import io.rma.coordinator.registration.TierPolicy;
 import io.rma.coordinator.registration.WorkerAuthenticator;
+import io.rma.coordinator.routing.InferenceRouting;
 import io.rma.coordinator.store.SqliteWorkerRepository;
 import io.rma.coordinator.store.StandaloneWorkerStore;
 import io.rma.coordinator.store.WorkerStore;
@@ -38,6 +39,7 @@ public final class Coordinator implements AutoCloseable {
   private final WorkerStatusPolicy statuses;
   private final Pool pool;
   private final HealthLoop loop;
+  private final InferenceRouting inference;
   private final String mode;
 
   public Coordinator(CoordinatorConfig config, WorkerStore store, Clock clock, String mode) {
@@ -50,6 +52,7 @@ public final class Coordinator implements AutoCloseable {
             new TierPolicy(config.tiers()), new ServiceAssignmentPolicy(config.catalogue()));
     this.pool = new Pool(store, new Heartbeats(), phases, clock);
     this.loop = new HealthLoop(pool, phases, statuses, config.health());
+    this.inference = new InferenceRouting(pool, config.catalogue(), config.routing(), clock);
   }
 
   /** Standalone mode: workers in memory, and in the SQLite file when DATABASE_PATH is set. */
@@ -79,6 +82,7 @@ public final class Coordinator implements AutoCloseable {
             new HeartbeatService(
                 pool, phases, auth, config.health().heartbeatInterval(), config.maxBodyBytes()))
         .register("/api/admin", new AdminService(pool, mode));
+    inference.routing(routing);
   }
 
   /**
@@ -108,7 +112,10 @@ public final class Coordinator implements AutoCloseable {
         WebServer.builder()
             .port(port)
             // A backstop only: each route caps its own body and answers 413 in JSON.
-            .maxPayloadSize(Math.max(config.maxBodyBytes(), 64L * 1024 * 1024))
+            .maxPayloadSize(
+                Math.max(
+                    Math.max(config.maxBodyBytes(), config.routing().maxBodyBytes()),
+                    64L * 1024 * 1024))
             .addFeature(observe())
             .routing(this::routing)
             .build()
@@ -136,6 +143,7 @@ public final class Coordinator implements AutoCloseable {
   @Override
   public void close() {
     loop.close();
+    inference.close();
     store.close();
   }
 }

@@ -3,6 +3,7 @@ package io.rma.coordinator.runtime;
 import io.rma.coordinator.health.HealthSettings;
 import io.rma.coordinator.registration.ServiceCatalogue;
 import io.rma.coordinator.registration.TierPolicy;
+import io.rma.coordinator.routing.RoutingSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -24,6 +25,7 @@ import java.util.Optional;
  * @param maxBodyBytes largest request body accepted
  * @param loopInterval how often the standalone health loop runs
  * @param catalogue the service catalogue
+ * @param routing how inference requests are sent to workers (timeouts, caps, failover, ejection)
  */
 public record CoordinatorConfig(
     int port,
@@ -39,7 +41,8 @@ public record CoordinatorConfig(
     Optional<String> publicUrl,
     long maxBodyBytes,
     Duration loopInterval,
-    ServiceCatalogue catalogue) {
+    ServiceCatalogue catalogue,
+    RoutingSettings routing) {
 
   /** Where workers live. */
   public enum Mode {
