@@ -1,6 +1,8 @@
 package io.rma.coordinator.routing;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.rma.coordinator.web.ApiException;
@@ -32,6 +34,52 @@ final class InferenceBodies {
       throw ApiException.unprocessable("the body must be a JSON object");
     }
     return (ObjectNode) node;
+  }
+
+  /** The fields routing reads from a body it passes on unchanged. */
+  record Peek(String model, boolean stream) {}
+
+  /**
+   * Reads {@code model} and {@code stream} from a JSON object without building a tree; the rest is
+   * only checked to be well-formed. Same answers as {@link #object} with {@link #text} and {@link
+   * #flag} on malformed or mistyped input.
+   */
+  static Peek peek(byte[] raw) {
+    if (raw.length == 0) {
+      return new Peek(null, false);
+    }
+    String model = null;
+    boolean stream = false;
+    try (JsonParser p = JsonBodies.WIRE.getFactory().createParser(raw)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw ApiException.unprocessable("the body must be a JSON object");
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        JsonToken value = p.nextToken();
+        if (field.equals("model") && value != JsonToken.VALUE_NULL) {
+          if (value != JsonToken.VALUE_STRING) {
+            throw ApiException.unprocessable("model must be a string");
+          }
+          model = p.getText();
+        } else if (field.equals("stream") && value != JsonToken.VALUE_NULL) {
+          if (value != JsonToken.VALUE_TRUE && value != JsonToken.VALUE_FALSE) {
+            throw ApiException.unprocessable("stream must be true or false");
+          }
+          stream = value == JsonToken.VALUE_TRUE;
+        } else {
+          p.skipChildren();
+        }
+      }
+      if (p.nextToken() != null) {
+        throw ApiException.badRequest("malformed JSON body: data after the object");
+      }
+    } catch (JsonProcessingException e) {
+      throw ApiException.badRequest("malformed JSON body: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return new Peek(model, stream);
   }
 
   static byte[] bytes(JsonNode node) {

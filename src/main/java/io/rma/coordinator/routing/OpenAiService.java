@@ -1,6 +1,5 @@
 package io.rma.coordinator.routing;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
@@ -53,11 +52,15 @@ public final class OpenAiService implements HttpService {
   private void forward(ServerRequest req, ServerResponse res, String route, String suffix) {
     ServiceDefinition service = InferenceService.service(catalogue, LLM_SERVICE, route);
     byte[] raw = JsonBodies.readBytes(req, maxBodyBytes);
-    ObjectNode body = InferenceBodies.object(raw);
-    String model = InferenceBodies.text(body, "model");
-    boolean stream = InferenceBodies.flag(body, "stream");
+    InferenceBodies.Peek body = InferenceBodies.peek(raw);
     router.forward(
-        new Router.Call(route, service, model, openAiPrefix(service.path()) + suffix, raw, stream),
+        new Router.Call(
+            route,
+            service,
+            body.model(),
+            openAiPrefix(service.path()) + suffix,
+            raw,
+            body.stream()),
         res);
   }
 

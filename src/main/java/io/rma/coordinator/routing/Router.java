@@ -12,7 +12,6 @@ import io.rma.coordinator.web.ApiException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
@@ -105,9 +104,9 @@ final class Router {
         metrics.failover(call.route());
       }
       WorkerView worker = next.get();
-      String uri = WorkerEndpoint.base(worker.worker().getSpec(), call.service()) + call.path();
+      String base = WorkerEndpoint.base(worker.worker().getSpec(), call.service());
       try (InFlight.Lease lease = inFlight.start(worker.name())) {
-        if (send(call, worker, uri, res)) {
+        if (send(call, worker, base, res)) {
           metrics.outcome(call.route(), "answered");
           return;
         }
@@ -134,9 +133,10 @@ final class Router {
    * One attempt. Returns true when the answer was passed to the client; throws when another worker
    * may be tried (or the attempt failed).
    */
-  private boolean send(Call call, WorkerView worker, String uri, ServerResponse res)
+  private boolean send(Call call, WorkerView worker, String base, ServerResponse res)
       throws UpstreamFailure {
-    try (UpstreamClient.Answer answer = upstream.post(uri, call.query(), call.body())) {
+    try (UpstreamClient.Answer answer =
+        upstream.post(base, call.path(), call.query(), call.body())) {
       int status = answer.status();
       boolean failover = status == 502 || status == 503 || (status >= 500 && idempotent(call));
       if (failover) {
@@ -151,7 +151,7 @@ final class Router {
         stream(call, worker, answer, res);
         return true;
       }
-      byte[] body = readCapped(answer, worker);
+      byte[] body = readCapped(answer, call, worker);
       res.status(Status.create(status));
       String type = answer.contentType();
       if (type != null) {
@@ -166,24 +166,43 @@ final class Router {
     return call.service().idempotent();
   }
 
-  private byte[] readCapped(UpstreamClient.Answer answer, WorkerView worker)
+  private byte[] readCapped(UpstreamClient.Answer answer, Call call, WorkerView worker)
       throws UpstreamFailure {
     long cap = settings.maxBodyBytes();
+    long declared = answer.contentLength();
+    if (declared > cap) {
+      throw tooLarge(call, worker, cap);
+    }
     byte[] body;
     try (InputStream in = answer.body()) {
-      body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, cap + 1));
+      if (declared >= 0) {
+        // Known length: one exact buffer, and the end read so the connection goes back to the pool.
+        body = new byte[(int) declared];
+        int n = in.readNBytes(body, 0, body.length);
+        if (n < body.length || in.read() != -1) {
+          throw new UpstreamFailure(
+              Kind.FAILED, "answer did not match its Content-Length of " + declared);
+        }
+      } else {
+        body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, cap + 1));
+      }
     } catch (IOException e) {
-      throw upstream.whileReading(new UncheckedIOException(e));
+      throw upstream.whileReading(e);
     } catch (RuntimeException e) {
       throw upstream.whileReading(e);
     }
     if (body.length > cap) {
-      throw new ApiException(
-          502,
-          "worker " + worker.name() + " answered with more than " + cap + " bytes",
-          Map.of("worker", worker.name()));
+      throw tooLarge(call, worker, cap);
     }
     return body;
+  }
+
+  private ApiException tooLarge(Call call, WorkerView worker, long cap) {
+    metrics.outcome(call.route(), "worker_failed");
+    return new ApiException(
+        502,
+        "worker " + worker.name() + " answered with more than " + cap + " bytes",
+        Map.of("tried", List.of(worker.name())));
   }
 
   /**
@@ -208,9 +227,7 @@ final class Router {
       try {
         n = in.read(buf);
       } catch (IOException | RuntimeException e) {
-        UpstreamFailure f =
-            upstream.whileReading(
-                e instanceof RuntimeException r ? r : new UncheckedIOException((IOException) e));
+        UpstreamFailure f = upstream.whileReading(e);
         failed(worker.name(), call, f);
         metrics.outcome(call.route(), "worker_failed");
         throw new CloseConnectionException(

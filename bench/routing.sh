@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Routing benchmark (not a test): the same POST /v1/completions load sent straight to a stub
+# backend and through the coordinator, with wrk at 32 and at 4 connections, in one run.
+# Prints requests/s and p50/p99 latency for each. Usage:
+#   bench/routing.sh             # coordinator vs direct
+#   CLIENTS=1 bench/routing.sh   # also compare Helidon's and the JDK's HTTP client in a bare proxy
+# Settings: DURATION (10s), WARMUP (10s), THREADS (2), BACKEND_PORT (18081), COORD_PORT (18080),
+# PROXY_PORT (18082), JAVA_OPTS (coordinator JVM flags, default none).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-10s}
+THREADS=${THREADS:-2}
+BACKEND_PORT=${BACKEND_PORT:-18081}
+COORD_PORT=${COORD_PORT:-18080}
+PROXY_PORT=${PROXY_PORT:-18082}
+LOGS=target/bench
+mkdir -p "$LOGS"
+
+java_major() { "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}' | cut -d. -f1; }
+if [ -z "${JAVA_HOME:-}" ] || [ "$(java_major "$JAVA_HOME/bin/java")" -lt 21 ]; then
+  for dir in /usr/lib/jvm/*; do
+    if [ -x "$dir/bin/javac" ] && [ "$(java_major "$dir/bin/java")" -ge 21 ]; then export JAVA_HOME="$dir"; fi
+  done
+fi
+JAVA="$JAVA_HOME/bin/java"
+command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y wrk; }; }
+[ -f target/rma-coordinator.jar ] || ./mvnw -q -DskipTests package
+
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+wait_port() { # wait until something answers on port $1
+  for _ in $(seq 1 120); do
+    if curl -s -o /dev/null "http://127.0.0.1:$1/"; then return 0; fi
+    sleep 0.5
+  done
+  echo "nothing listening on port $1 (see $LOGS)" >&2; exit 1
+}
+
+"$JAVA" -cp "target/libs/*" bench/StubBackend.java "$BACKEND_PORT" >"$LOGS/backend.log" 2>&1 &
+PIDS+=($!)
+PORT=$COORD_PORT RMA_WORKER_AUTH=none RMA_HEARTBEAT_INTERVAL=1h \
+  "$JAVA" ${JAVA_OPTS:-} -jar target/rma-coordinator.jar >"$LOGS/coordinator.log" 2>&1 &
+PIDS+=($!)
+wait_port "$BACKEND_PORT"
+wait_port "$COORD_PORT"
+
+curl -sf -X POST "http://127.0.0.1:$COORD_PORT/api/worker/register" -H 'Content-Type: application/json' \
+  -d '{"capabilities":{"cpu_cores":8,"ram":"32GB","gpu_type":"bench","gpu_memory":"24GB"},
+       "ip_address":"127.0.0.1","port":'"$BACKEND_PORT"',"services":["vllm"],"models":["bench"]}' >/dev/null
+curl -sf -X POST "http://127.0.0.1:$COORD_PORT/v1/completions" -H 'Content-Type: application/json' \
+  -d '{"model":"bench","prompt":"hi"}' >/dev/null || { echo "the coordinator does not route to the backend" >&2; exit 1; }
+
+DIRECT="http://127.0.0.1:$BACKEND_PORT/v1/completions"
+THROUGH="http://127.0.0.1:$COORD_PORT/v1/completions"
+LLM="http://127.0.0.1:$COORD_PORT/api/inference/llm"
+
+to_ms() { awk '{ v=$1; if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v+0 } else { sub(/s$/,"",v); print v*1000 } }'; }
+
+# run NAME URL CONNECTIONS: prints "name conns req/s p50 p99" and keeps the wrk output
+run() {
+  local out="$LOGS/wrk-$1-c$3.txt" threads=$THREADS
+  [ "$3" -lt "$threads" ] && threads=$3
+  wrk -t"$threads" -c"$3" -d"$DURATION" --latency -s bench/post.lua "$2" >"$out"
+  local rps p50 p99 errors
+  rps=$(awk '/Requests\/sec/ {print $2}' "$out")
+  p50=$(awk '$1=="50%" {print $2}' "$out" | to_ms)
+  p99=$(awk '$1=="99%" {print $2}' "$out" | to_ms)
+  errors=$(awk '/Non-2xx|Socket errors/ {printf "%s ", $0}' "$out")
+  printf "%-28s %5s %12s %10s %10s  %s\n" "$1" "$3" "$rps" "$p50" "$p99" "$errors"
+  eval "RPS_${1//[^a-zA-Z0-9]/_}_$3=$rps P99_${1//[^a-zA-Z0-9]/_}_$3=$p99"
+}
+
+echo "warming up (${WARMUP} each)..."
+wrk -t"$THREADS" -c32 -d"$WARMUP" -s bench/post.lua "$DIRECT" >/dev/null
+wrk -t"$THREADS" -c32 -d"$WARMUP" -s bench/post.lua "$THROUGH" >/dev/null
+wrk -t"$THREADS" -c32 -d"$WARMUP" -s bench/post.lua "$LLM" >/dev/null
+
+echo
+echo "$(nproc) cores, $(date -u +%FT%TZ), wrk ${DURATION} per row, $("$JAVA" -version 2>&1 | head -1)"
+printf "%-28s %5s %12s %10s %10s\n" "target" "conns" "req/s" "p50 ms" "p99 ms"
+run direct "$DIRECT" 32
+run through "$THROUGH" 32
+run through-llm-route "$LLM" 32
+run direct "$DIRECT" 4
+run through "$THROUGH" 4
+echo
+awk -v t="$RPS_through_32" -v d="$RPS_direct_32" 'BEGIN { printf "32 connections: through / direct = %.1f%% (target >= 50%%)\n", 100*t/d }'
+awk -v t="$P99_through_4" -v d="$P99_direct_4" 'BEGIN { printf "4 connections: p99 through - direct = %+.2f ms (target <= +2 ms)\n", t-d }'
+
+if [ "${CLIENTS:-0}" = 1 ]; then
+  echo
+  echo "HTTP client for worker calls, in a bare proxy (same server, only the client differs):"
+  for client in helidon jdk; do
+    "$JAVA" -cp "target/libs/*" bench/ClientChoice.java "$PROXY_PORT" "http://127.0.0.1:$BACKEND_PORT" "$client" \
+      >"$LOGS/proxy-$client.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 120); do curl -s -o /dev/null "http://127.0.0.1:$PROXY_PORT/" && break; sleep 0.5; done
+    wrk -t"$THREADS" -c32 -d"$WARMUP" -s bench/post.lua "http://127.0.0.1:$PROXY_PORT/v1/completions" >/dev/null
+    run "proxy-$client" "http://127.0.0.1:$PROXY_PORT/v1/completions" 32
+    run "proxy-$client" "http://127.0.0.1:$PROXY_PORT/v1/completions" 4
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+  done
+fi
