@@ -3,9 +3,10 @@
 # backend and through the coordinator, with wrk at 32 and at 4 connections, in one run.
 # Prints requests/s and p50/p99 latency for each. Usage:
 #   bench/routing.sh             # coordinator vs direct
-#   CLIENTS=1 bench/routing.sh   # also compare Helidon's and the JDK's HTTP client in a bare proxy
+#   CLIENTS=1 bench/routing.sh   # also compare HTTP clients for worker calls in a bare proxy
+#   WITH_NGINX=1 bench/routing.sh     # also a plain nginx reverse proxy as a yardstick (apt nginx)
 # Settings: DURATION (10s), WARMUP (10s), THREADS (2), BACKEND_PORT (18081), COORD_PORT (18080),
-# PROXY_PORT (18082), JAVA_OPTS (coordinator JVM flags, default none).
+# PROXY_PORT (18082), NGINX_PORT (18083), JAVA_OPTS (coordinator JVM flags, default none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ THREADS=${THREADS:-2}
 BACKEND_PORT=${BACKEND_PORT:-18081}
 COORD_PORT=${COORD_PORT:-18080}
 PROXY_PORT=${PROXY_PORT:-18082}
+NGINX_PORT=${NGINX_PORT:-18083}
 LOGS=target/bench
 mkdir -p "$LOGS"
 
@@ -57,6 +59,7 @@ curl -sf -X POST "http://127.0.0.1:$COORD_PORT/v1/completions" -H 'Content-Type:
 DIRECT="http://127.0.0.1:$BACKEND_PORT/v1/completions"
 THROUGH="http://127.0.0.1:$COORD_PORT/v1/completions"
 LLM="http://127.0.0.1:$COORD_PORT/api/inference/llm"
+NGINX_URL="http://127.0.0.1:$NGINX_PORT/v1/completions"
 
 to_ms() { awk '{ v=$1; if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v+0 } else { sub(/s$/,"",v); print v*1000 } }'; }
 
@@ -74,22 +77,53 @@ run() {
   eval "RPS_${1//[^a-zA-Z0-9]/_}_$3=$rps P99_${1//[^a-zA-Z0-9]/_}_$3=$p99"
 }
 
+if [ "${WITH_NGINX:-0}" = 1 ]; then
+  command -v nginx >/dev/null || command -v /usr/sbin/nginx >/dev/null || apt-get install -y nginx-light >/dev/null 2>&1 || apt-get install -y nginx
+  NGINX_DIR=$(mktemp -d)
+  cat >"$NGINX_DIR/nginx.conf" <<CONF
+worker_processes auto;
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $NGINX_DIR;
+  upstream backend { server 127.0.0.1:$BACKEND_PORT; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+CONF
+  /usr/sbin/nginx -c "$NGINX_DIR/nginx.conf" -g 'daemon off;' &
+  PIDS+=($!)
+  for _ in $(seq 1 40); do curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/" && break; sleep 0.25; done
+fi
+
 echo "warming up (${WARMUP} each)..."
 wrk -t"$THREADS" -c32 -d"$WARMUP" -s bench/post.lua "$DIRECT" >/dev/null
 wrk -t"$THREADS" -c32 -d"$WARMUP" -s bench/post.lua "$THROUGH" >/dev/null
 wrk -t"$THREADS" -c32 -d"$WARMUP" -s bench/post.lua "$LLM" >/dev/null
+[ "${WITH_NGINX:-0}" = 1 ] && wrk -t"$THREADS" -c32 -d"$WARMUP" -s bench/post.lua "$NGINX_URL" >/dev/null
 
 echo
-echo "$(nproc) cores, $(date -u +%FT%TZ), wrk ${DURATION} per row, $("$JAVA" -version 2>&1 | head -1)"
+echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before, $(date -u +%FT%TZ), wrk ${DURATION} per row, $("$JAVA" -version 2>&1 | head -1)"
 printf "%-28s %5s %12s %10s %10s\n" "target" "conns" "req/s" "p50 ms" "p99 ms"
 run direct "$DIRECT" 32
 run through "$THROUGH" 32
 run through-llm-route "$LLM" 32
+[ "${WITH_NGINX:-0}" = 1 ] && run nginx "$NGINX_URL" 32
 run direct "$DIRECT" 4
 run through "$THROUGH" 4
+[ "${WITH_NGINX:-0}" = 1 ] && run nginx "$NGINX_URL" 4
 echo
 awk -v t="$RPS_through_32" -v d="$RPS_direct_32" 'BEGIN { printf "32 connections: through / direct = %.1f%% (target >= 50%%)\n", 100*t/d }'
 awk -v t="$P99_through_4" -v d="$P99_direct_4" 'BEGIN { printf "4 connections: p99 through - direct = %+.2f ms (target <= +2 ms)\n", t-d }'
+if [ "${WITH_NGINX:-0}" = 1 ]; then
+  awk -v t="$RPS_nginx_32" -v d="$RPS_direct_32" 'BEGIN { printf "yardstick: nginx / direct at 32 connections = %.1f%%\n", 100*t/d }'
+  awk -v t="$P99_nginx_4" -v d="$P99_direct_4" 'BEGIN { printf "yardstick: nginx p99 - direct at 4 connections = %+.2f ms\n", t-d }'
+fi
+echo "load average during the run (other processes share these cores): $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [ "${CLIENTS:-0}" = 1 ]; then
   echo

@@ -95,9 +95,17 @@ public final class WorkerSelectionPolicy {
       }
     }
     if (model != null) {
-      List<WorkerView> serving = live.stream().filter(w -> models(w).contains(model)).toList();
-      List<WorkerView> chosen =
-          serving.isEmpty() ? live.stream().filter(w -> models(w).isEmpty()).toList() : serving;
+      List<WorkerView> serving = new ArrayList<>();
+      List<WorkerView> anyModel = new ArrayList<>();
+      for (WorkerView w : live) {
+        List<String> models = models(w);
+        if (models.contains(model)) {
+          serving.add(w);
+        } else if (models.isEmpty()) {
+          anyModel.add(w);
+        }
+      }
+      List<WorkerView> chosen = serving.isEmpty() ? anyModel : serving;
       for (WorkerView w : live) {
         if (!chosen.contains(w)) {
           excluded.put(w.name(), "does not serve model " + model);
@@ -105,20 +113,37 @@ public final class WorkerSelectionPolicy {
       }
       live = chosen;
     }
-    List<List<WorkerView>> byGroup =
-        List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
-    for (WorkerView w : live) {
-      byGroup.get(group(w)).add(w);
+    // Plain loops: this runs on every request.
+    List<List<WorkerView>> groups = new ArrayList<>(1);
+    for (int g = 0; g < 4; g++) {
+      List<WorkerView> members = null;
+      for (WorkerView w : live) {
+        if (group(w) == g) {
+          if (members == null) {
+            members = new ArrayList<>(live.size());
+          }
+          members.add(w);
+        }
+      }
+      if (members != null) {
+        groups.add(members);
+      }
     }
-    return new Candidates(
-        byGroup.stream().filter(g -> !g.isEmpty()).map(List::copyOf).toList(), pull, excluded);
+    return new Candidates(groups, pull, excluded);
   }
 
   /** The best untried candidate: power of two choices within the first group with one left. */
   public Optional<WorkerView> choose(Candidates candidates, Collection<String> tried) {
     for (List<WorkerView> group : candidates.groups()) {
-      List<WorkerView> left =
-          tried.isEmpty() ? group : group.stream().filter(w -> !tried.contains(w.name())).toList();
+      List<WorkerView> left = group;
+      if (!tried.isEmpty()) {
+        left = new ArrayList<>(group.size());
+        for (WorkerView w : group) {
+          if (!tried.contains(w.name())) {
+            left.add(w);
+          }
+        }
+      }
       if (left.isEmpty()) {
         continue;
       }
