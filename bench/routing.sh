@@ -6,7 +6,9 @@
 #   CLIENTS=1 bench/routing.sh   # also compare HTTP clients for worker calls in a bare proxy
 #   WITH_NGINX=1 bench/routing.sh     # also a plain nginx reverse proxy as a yardstick (apt nginx)
 # Settings: DURATION (10s), WARMUP (10s), THREADS (2), BACKEND_PORT (18081), COORD_PORT (18080),
-# PROXY_PORT (18082), NGINX_PORT (18083), JAVA_OPTS (coordinator JVM flags, default none).
+# PROXY_PORT (18082), NGINX_PORT (18083), JAVA_OPTS (coordinator JVM flags, default
+# -XX:+UseSerialGC: what the JVM picks by itself in a container under 1792 MB, the deployment
+# target; on a large machine it would pick G1, set JAVA_OPTS= to measure that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,7 +47,7 @@ wait_port() { # wait until something answers on port $1
 "$JAVA" -cp "target/libs/*" bench/StubBackend.java "$BACKEND_PORT" >"$LOGS/backend.log" 2>&1 &
 PIDS+=($!)
 PORT=$COORD_PORT RMA_WORKER_AUTH=none RMA_HEARTBEAT_INTERVAL=1h \
-  "$JAVA" ${JAVA_OPTS:-} -jar target/rma-coordinator.jar >"$LOGS/coordinator.log" 2>&1 &
+  "$JAVA" ${JAVA_OPTS--XX:+UseSerialGC} -jar target/rma-coordinator.jar >"$LOGS/coordinator.log" 2>&1 &
 PIDS+=($!)
 wait_port "$BACKEND_PORT"
 wait_port "$COORD_PORT"
@@ -107,6 +109,7 @@ wrk -t"$THREADS" -c32 -d"$WARMUP" -s bench/post.lua "$LLM" >/dev/null
 [ "${WITH_NGINX:-0}" = 1 ] && wrk -t"$THREADS" -c32 -d"$WARMUP" -s bench/post.lua "$NGINX_URL" >/dev/null
 
 echo
+echo "coordinator JVM flags: ${JAVA_OPTS--XX:+UseSerialGC}"
 echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before, $(date -u +%FT%TZ), wrk ${DURATION} per row, $("$JAVA" -version 2>&1 | head -1)"
 printf "%-28s %5s %12s %10s %10s\n" "target" "conns" "req/s" "p50 ms" "p99 ms"
 run direct "$DIRECT" 32
@@ -128,7 +131,7 @@ echo "load average during the run (other processes share these cores): $(cut -d'
 if [ "${CLIENTS:-0}" = 1 ]; then
   echo
   echo "HTTP client for worker calls, in a bare proxy (same server, only the client differs):"
-  for client in helidon jdk; do
+  for client in helidon jdk raw; do
     "$JAVA" -cp "target/libs/*" bench/ClientChoice.java "$PROXY_PORT" "http://127.0.0.1:$BACKEND_PORT" "$client" \
       >"$LOGS/proxy-$client.log" 2>&1 &
     pid=$!

@@ -94,7 +94,6 @@ final class Router {
     }
     Map<String, String> tried = new LinkedHashMap<>();
     UpstreamFailure last = null;
-    boolean staleRetried = false;
     for (int attempt = 0; attempt < settings.attempts(); attempt++) {
       Optional<WorkerView> next = policy.choose(candidates, tried.keySet());
       if (next.isEmpty()) {
@@ -114,13 +113,9 @@ final class Router {
         last = f;
         tried.put(worker.name(), f.getMessage());
         failed(worker.name(), call, f);
-        boolean retry =
-            switch (f.kind()) {
-              case NOT_SENT -> true;
-              case STALE -> !staleRetried || call.service().idempotent();
-              case FAILED, TIMEOUT -> call.service().idempotent();
-            };
-        staleRetried |= f.kind() == Kind.STALE;
+        // Only what cannot have started goes to another worker, unless the catalogue says the
+        // service is idempotent.
+        boolean retry = f.kind() == Kind.NOT_SENT || call.service().idempotent();
         if (!retry) {
           throw gaveUp(call, f, tried, false);
         }

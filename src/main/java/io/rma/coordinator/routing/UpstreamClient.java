@@ -40,9 +40,15 @@ import javax.net.ssl.SSLSocketFactory;
  */
 final class UpstreamClient implements AutoCloseable {
   private static final int MAX_IDLE_PER_ENDPOINT = 256;
+
+  /**
+   * Below the 5 s after which uvicorn (vLLM, most Python workers) closes an idle connection: the
+   * coordinator drops a connection before the worker can, so the two never race.
+   */
+  private static final Duration MAX_IDLE = Duration.ofSeconds(4);
+
   private static final int MAX_HEADER_BYTES = 64 * 1024;
   private static final int BUFFER = 8192;
-  private static final long TRUST_NANOS = Duration.ofMillis(1).toNanos();
 
   private final int connectTimeoutMillis;
   private final int readTimeoutMillis;
@@ -59,7 +65,7 @@ final class UpstreamClient implements AutoCloseable {
     this.timeout = settings.upstreamTimeout();
     this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis());
     this.readTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
-    this.maxIdleNanos = Duration.ofSeconds(30).toNanos();
+    this.maxIdleNanos = MAX_IDLE.toNanos();
   }
 
   /** Where a worker's service listens, parsed once from its base URL. */
@@ -285,10 +291,7 @@ final class UpstreamClient implements AutoCloseable {
     }
     Connection c;
     while ((c = q.pollFirst()) != null) {
-      long idleFor = System.nanoTime() - c.idleSince;
-      // Under load a connection is reused within microseconds: checking it then only costs a
-      // system call, and a close that races the reuse is caught as STALE anyway.
-      if (idleFor < maxIdleNanos && (idleFor < TRUST_NANOS || c.stillOpen())) {
+      if (System.nanoTime() - c.idleSince < maxIdleNanos && c.stillOpen()) {
         return c;
       }
       c.close();

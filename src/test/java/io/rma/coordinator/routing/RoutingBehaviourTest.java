@@ -124,13 +124,27 @@ class RoutingBehaviourTest {
     dropper.on("/v1/completions", drop).on("/query", drop);
     String id = c.register(dropper, "vllm", List.of());
     c.register(dropper, "rag", List.of());
-    StubWorker other = closeLater(new StubWorker("other"));
-    other.on("/v1/completions", drop);
 
     HttpResponse<String> r = c.post("/api/inference/llm", Map.of("prompt", "Hi"));
     assertThat(r.statusCode()).isEqualTo(502);
     assertThat(json(r).get("detail").asText()).contains(id, "not idempotent");
     assertThat(llmCalls.get()).isEqualTo(1);
+
+    // the same on a kept-alive connection: the first answer came, the second request was read
+    // and the worker hung up
+    AtomicInteger calls = new AtomicInteger();
+    dropper.on(
+        "/v1/completions",
+        (ex, b) -> {
+          if (calls.incrementAndGet() == 1) {
+            StubWorker.json(ex, 200, Map.of("worker", "dropper"));
+          }
+        });
+    assertThat(worker(c.post("/api/inference/llm", Map.of("prompt", "Hi")))).isEqualTo("dropper");
+    HttpResponse<String> stale = c.post("/api/inference/llm", Map.of("prompt", "Hi"));
+    assertThat(stale.statusCode()).isEqualTo(502);
+    assertThat(json(stale).get("detail").asText())
+        .contains("kept-alive connection closed before an answer", "not idempotent");
 
     // rag is idempotent in the catalogue: the second rag worker answers
     StubWorker rag = closeLater(new StubWorker("rag-ok"));
@@ -166,26 +180,23 @@ class RoutingBehaviourTest {
     RoutingHarness c = closeLater(new RoutingHarness());
     StubWorker a = closeLater(new StubWorker("a"));
     StubWorker b = closeLater(new StubWorker("b"));
-    c.register(a, "vllm", List.of());
-    c.register(b, "vllm", List.of());
     c.register(a, "rag", List.of());
     c.register(b, "rag", List.of());
 
-    // llm (not idempotent): requests keep coming while worker a is killed; nothing had started
-    // on a when it died, so every request lands somewhere.
+    // rag is idempotent in the catalogue: requests that were on worker a when it died are sent
+    // to b, and new ones find a's connections refused.
     ExecutorService clients = Executors.newFixedThreadPool(4);
     try {
       AtomicInteger sent = new AtomicInteger();
       List<Future<List<Integer>>> runs = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
-        String route = t % 2 == 0 ? "/api/inference/llm" : "/api/inference/rag/query";
-        Map<String, Object> body = t % 2 == 0 ? Map.of("prompt", "Hi") : Map.of("query", "q");
         runs.add(
             clients.submit(
                 () -> {
                   List<Integer> statuses = new ArrayList<>();
                   for (int i = 0; i < 100; i++) {
-                    statuses.add(c.post(route, body).statusCode());
+                    statuses.add(
+                        c.post("/api/inference/rag/query", Map.of("query", "q")).statusCode());
                     sent.incrementAndGet();
                   }
                   return statuses;
@@ -198,9 +209,32 @@ class RoutingBehaviourTest {
         all.addAll(run.get(30, TimeUnit.SECONDS));
       }
       assertThat(all).hasSize(400).containsOnly(200);
+      assertThat(a.hits.get()).isPositive();
     } finally {
       clients.shutdownNow();
     }
+  }
+
+  @Test
+  void aDeadWorkerCostsNoLlmRequestThoughLlmIsNotRetriedOnceStarted() throws Exception {
+    RoutingHarness c = closeLater(new RoutingHarness());
+    StubWorker a = closeLater(new StubWorker("a"));
+    StubWorker b = closeLater(new StubWorker("b"));
+    c.register(a, "vllm", List.of());
+    c.register(b, "vllm", List.of());
+
+    for (int i = 0; i < 50; i++) {
+      assertThat(c.post("/api/inference/llm", Map.of("prompt", "Hi")).statusCode()).isEqualTo(200);
+    }
+    int before = a.hits.get();
+    assertThat(before).isPositive();
+    // gone between two requests: its kept-alive connections are found closed before a request
+    // is written, new ones are refused, so nothing is lost although llm is not idempotent
+    a.kill();
+    for (int i = 0; i < 50; i++) {
+      assertThat(worker(c.post("/api/inference/llm", Map.of("prompt", "Hi")))).isEqualTo("b");
+    }
+    assertThat(a.hits.get()).isEqualTo(before);
   }
 
   @Test
