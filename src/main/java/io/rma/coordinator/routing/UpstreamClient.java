@@ -4,6 +4,8 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
@@ -59,6 +61,17 @@ final class UpstreamClient implements AutoCloseable {
   private final ConcurrentHashMap<Endpoint, ConcurrentLinkedDeque<Connection>> idle =
       new ConcurrentHashMap<>();
   private volatile boolean closed;
+  private volatile long lastSweep = System.nanoTime();
+  private static final VarHandle LAST_SWEEP;
+
+  static {
+    try {
+      LAST_SWEEP =
+          MethodHandles.lookup().findVarHandle(UpstreamClient.class, "lastSweep", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   UpstreamClient(RoutingSettings settings) {
     this.connectTimeout = settings.connectTimeout();
@@ -157,6 +170,7 @@ final class UpstreamClient implements AutoCloseable {
           UpstreamFailure.Kind.NOT_SENT, "invalid endpoint " + base + ": " + e.getMessage());
     }
     byte[] head = head(endpoint, path, query, body.length);
+    sweepNowAndThen();
     Connection c = pooled(endpoint);
     boolean reused = c != null;
     if (c == null) {
@@ -299,6 +313,32 @@ final class UpstreamClient implements AutoCloseable {
     return null;
   }
 
+  /**
+   * Closes connections idle past {@link #MAX_IDLE} for every endpoint, at most once per that
+   * period: a worker that left the pool is never asked for a connection again.
+   */
+  private void sweepNowAndThen() {
+    long now = System.nanoTime();
+    long last = lastSweep;
+    if (now - last < maxIdleNanos || !LAST_SWEEP.compareAndSet(this, last, now)) {
+      return;
+    }
+    idle.forEach(
+        (endpoint, q) -> {
+          q.removeIf(
+              c -> {
+                boolean old = now - c.idleSince >= maxIdleNanos;
+                if (old) {
+                  c.close();
+                }
+                return old;
+              });
+          if (q.isEmpty()) {
+            idle.remove(endpoint, q);
+          }
+        });
+  }
+
   private void release(Connection c) {
     if (closed) {
       c.close();
@@ -322,7 +362,8 @@ final class UpstreamClient implements AutoCloseable {
       socket.setTcpNoDelay(true);
       socket.setKeepAlive(true);
       socket.connect(new InetSocketAddress(endpoint.host(), endpoint.port()), connectTimeoutMillis);
-      socket.setSoTimeout(readTimeoutMillis);
+      // The TLS handshake is part of connecting: bounded by the connect timeout.
+      socket.setSoTimeout(connectTimeoutMillis);
       Socket io = socket;
       if (endpoint.tls()) {
         SSLSocket ssl =
@@ -335,6 +376,7 @@ final class UpstreamClient implements AutoCloseable {
         ssl.startHandshake();
         io = ssl;
       }
+      socket.setSoTimeout(readTimeoutMillis);
       return new Connection(endpoint, channel, io);
     } catch (IOException | RuntimeException e) {
       closeQuietly(channel);

@@ -90,6 +90,10 @@ class RoutingBehaviourTest {
     }
     // three consecutive failures (RMA_EJECT_AFTER_FAILURES) took it out of rotation
     assertThat(sick.hits.get()).isEqualTo(3);
+    String metrics = c.get("/observe/metrics").body();
+    assertThat(metrics)
+        .containsPattern("rma_routed_requests_total\\{.*outcome=\"answered\".*route=\"llm\"")
+        .contains("rma_route_failovers_total");
   }
 
   @Test
