@@ -5,14 +5,17 @@
 #   bench/routing.sh             # coordinator vs direct
 #   CLIENTS=1 bench/routing.sh   # also compare HTTP clients for worker calls in a bare proxy
 #   WITH_NGINX=1 bench/routing.sh     # also a plain nginx reverse proxy as a yardstick (apt nginx)
-# Settings: DURATION (10s), WARMUP (10s), THREADS (2), BACKEND_PORT (18081), COORD_PORT (18080),
+# Rows alternate and repeat (ROUNDS, 3) and the medians are compared, so that load from other
+# processes on the machine hits direct and through alike.
+# Settings: DURATION (8s per row), ROUNDS (3), WARMUP (10s), THREADS (2), BACKEND_PORT (18081), COORD_PORT (18080),
 # PROXY_PORT (18082), NGINX_PORT (18083), JAVA_OPTS (coordinator JVM flags, default
 # -XX:+UseSerialGC: what the JVM picks by itself in a container under 1792 MB, the deployment
 # target; on a large machine it would pick G1, set JAVA_OPTS= to measure that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=${DURATION:-10s}
+DURATION=${DURATION:-8s}
+ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-10s}
 THREADS=${THREADS:-2}
 BACKEND_PORT=${BACKEND_PORT:-18081}
@@ -76,7 +79,13 @@ run() {
   p99=$(awk '$1=="99%" {print $2}' "$out" | to_ms)
   errors=$(awk '/Non-2xx|Socket errors/ {printf "%s ", $0}' "$out")
   printf "%-28s %5s %12s %10s %10s  %s\n" "$1" "$3" "$rps" "$p50" "$p99" "$errors"
-  eval "RPS_${1//[^a-zA-Z0-9]/_}_$3=$rps P99_${1//[^a-zA-Z0-9]/_}_$3=$p99"
+  echo "$1 $3 $rps $p50 $p99" >>"$LOGS/results.txt"
+}
+
+# median NAME CONNS FIELD(3=req/s 4=p50 5=p99) over the rounds
+median() {
+  awk -v n="$1" -v c="$2" -v f="$3" '$1==n && $2==c {print $f}' "$LOGS/results.txt" | sort -g |
+    awk '{v[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'
 }
 
 if [ "${WITH_NGINX:-0}" = 1 ]; then
@@ -112,19 +121,31 @@ echo
 echo "coordinator JVM flags: ${JAVA_OPTS--XX:+UseSerialGC}"
 echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before, $(date -u +%FT%TZ), wrk ${DURATION} per row, $("$JAVA" -version 2>&1 | head -1)"
 printf "%-28s %5s %12s %10s %10s\n" "target" "conns" "req/s" "p50 ms" "p99 ms"
-run direct "$DIRECT" 32
-run through "$THROUGH" 32
-run through-llm-route "$LLM" 32
-[ "${WITH_NGINX:-0}" = 1 ] && run nginx "$NGINX_URL" 32
-run direct "$DIRECT" 4
-run through "$THROUGH" 4
-[ "${WITH_NGINX:-0}" = 1 ] && run nginx "$NGINX_URL" 4
+: >"$LOGS/results.txt"
+for round in $(seq 1 "$ROUNDS"); do
+  echo "round $round of $ROUNDS"
+  run direct "$DIRECT" 32
+  run through "$THROUGH" 32
+  run through-llm-route "$LLM" 32
+  [ "${WITH_NGINX:-0}" = 1 ] && run nginx "$NGINX_URL" 32
+  run direct "$DIRECT" 4
+  run through "$THROUGH" 4
+  [ "${WITH_NGINX:-0}" = 1 ] && run nginx "$NGINX_URL" 4
+done
 echo
-awk -v t="$RPS_through_32" -v d="$RPS_direct_32" 'BEGIN { printf "32 connections: through / direct = %.1f%% (target >= 50%%)\n", 100*t/d }'
-awk -v t="$P99_through_4" -v d="$P99_direct_4" 'BEGIN { printf "4 connections: p99 through - direct = %+.2f ms (target <= +2 ms)\n", t-d }'
+echo "median of $ROUNDS rounds:"
+printf "%-28s %5s %12s %10s %10s\n" "target" "conns" "req/s" "p50 ms" "p99 ms"
+for row in "direct 32" "through 32" "through-llm-route 32" "nginx 32" "direct 4" "through 4" "nginx 4"; do
+  set -- $row
+  [ "$1" = nginx ] && [ "${WITH_NGINX:-0}" != 1 ] && continue
+  printf "%-28s %5s %12s %10s %10s\n" "$1" "$2" "$(median "$1" "$2" 3)" "$(median "$1" "$2" 4)" "$(median "$1" "$2" 5)"
+done
+echo
+awk -v t="$(median through 32 3)" -v d="$(median direct 32 3)" 'BEGIN { printf "32 connections: through / direct = %.1f%% (target >= 50%%)\n", 100*t/d }'
+awk -v t="$(median through 4 5)" -v d="$(median direct 4 5)" 'BEGIN { printf "4 connections: p99 through - direct = %+.2f ms (target <= +2 ms)\n", t-d }'
 if [ "${WITH_NGINX:-0}" = 1 ]; then
-  awk -v t="$RPS_nginx_32" -v d="$RPS_direct_32" 'BEGIN { printf "yardstick: nginx / direct at 32 connections = %.1f%%\n", 100*t/d }'
-  awk -v t="$P99_nginx_4" -v d="$P99_direct_4" 'BEGIN { printf "yardstick: nginx p99 - direct at 4 connections = %+.2f ms\n", t-d }'
+  awk -v t="$(median nginx 32 3)" -v d="$(median direct 32 3)" 'BEGIN { printf "yardstick: nginx / direct at 32 connections = %.1f%%\n", 100*t/d }'
+  awk -v t="$(median nginx 4 5)" -v d="$(median direct 4 5)" 'BEGIN { printf "yardstick: nginx p99 - direct at 4 connections = %+.2f ms\n", t-d }'
 fi
 echo "load average during the run (other processes share these cores): $(cut -d' ' -f1-3 /proc/loadavg)"
 

@@ -105,17 +105,17 @@ final class Router {
       WorkerView worker = next.get();
       String base = WorkerEndpoint.base(worker.worker().getSpec(), call.service());
       try (InFlight.Lease lease = inFlight.start(worker.name())) {
-        if (send(call, worker, base, res)) {
-          metrics.outcome(call.route(), "answered");
-          return;
-        }
+        send(call, worker, base, res);
+        metrics.outcome(call.route(), "answered");
+        return;
       } catch (UpstreamFailure f) {
         last = f;
         tried.put(worker.name(), f.getMessage());
         failed(worker.name(), call, f);
         // Only what cannot have started goes to another worker, unless the catalogue says the
         // service is idempotent.
-        boolean retry = f.kind() == Kind.NOT_SENT || call.service().idempotent();
+        boolean retry =
+            f.kind() == Kind.NOT_SENT || f.kind() == Kind.REJECTED || call.service().idempotent();
         if (!retry) {
           throw gaveUp(call, f, tried, false);
         }
@@ -124,18 +124,15 @@ final class Router {
     throw gaveUp(call, last, tried, tried.size() == settings.attempts());
   }
 
-  /**
-   * One attempt. Returns true when the answer was passed to the client; throws when another worker
-   * may be tried (or the attempt failed).
-   */
-  private boolean send(Call call, WorkerView worker, String base, ServerResponse res)
+  /** One attempt: the answer is passed to the client, or the attempt throws. */
+  private void send(Call call, WorkerView worker, String base, ServerResponse res)
       throws UpstreamFailure {
     try (UpstreamClient.Answer answer =
         upstream.post(base, call.path(), call.query(), call.body())) {
       int status = answer.status();
       boolean failover = status == 502 || status == 503 || (status >= 500 && idempotent(call));
       if (failover) {
-        throw new UpstreamFailure(Kind.NOT_SENT, "answered " + status + snippet(answer));
+        throw new UpstreamFailure(Kind.REJECTED, "answered " + status + snippet(answer));
       }
       if (status >= 500) {
         ejection.failure(worker.name());
@@ -144,7 +141,7 @@ final class Router {
       }
       if (call.stream()) {
         stream(call, worker, answer, res);
-        return true;
+        return;
       }
       byte[] body = readCapped(answer, call, worker);
       res.status(Status.create(status));
@@ -153,7 +150,6 @@ final class Router {
         res.header(HeaderNames.CONTENT_TYPE, type);
       }
       res.send(body);
-      return true;
     }
   }
 

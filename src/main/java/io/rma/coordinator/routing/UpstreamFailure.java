@@ -7,8 +7,13 @@ final class UpstreamFailure extends Exception {
     /** Nothing reached the worker (refused, unreachable, connect timeout): safe to fail over. */
     NOT_SENT,
     /**
-     * A kept-alive connection the worker had closed: it ended before any answer came back. Safe to
-     * fail over once per request (see docs/routing.md).
+     * The worker answered 502 or 503 (or, for an idempotent service, any 5xx): it did not serve the
+     * request, and says so.
+     */
+    REJECTED,
+    /**
+     * A kept-alive connection ended after the request went out, before any answer: the worker
+     * closed it while idle just then, or read the request and died. It may have started.
      */
     STALE,
     /** The worker may have started on the request. */
