@@ -11,7 +11,7 @@ import java.time.Duration;
  * The smallest proxy for each HTTP client the coordinator could use to call workers: POST
  * /v1/completions is read, sent to the backend, and the answer passed back. Only the client
  * differs, so wrk through it compares the clients.
- * Run: java -cp "target/libs/*" bench/ClientChoice.java PORT BACKEND_URL helidon|jdk
+ * Run: java -cp "target/libs/*" bench/ClientChoice.java PORT BACKEND_URL helidon|jdk|raw
  */
 public final class ClientChoice {
   static java.net.InetSocketAddress target(String url) {
