@@ -7,18 +7,23 @@ import io.rma.coordinator.store.WorkerStore;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The live view of the pool that the admin API and routing read: stored workers, their last
  * heartbeats from memory, and the phase the policy gives them now. Reads only; the loop writes.
  */
 public final class Pool {
+  private static final int MAX_REMEMBERED = 10_000;
+
   private final WorkerStore store;
   private final Heartbeats heartbeats;
   private final PhasePolicy phases;
   private final Clock clock;
   private volatile Instant startedAt;
+  private final ConcurrentHashMap<String, StoredSeen> storedSeen = new ConcurrentHashMap<>();
 
   public Pool(WorkerStore store, Heartbeats heartbeats, PhasePolicy phases, Clock clock) {
     this.store = store;
@@ -65,7 +70,7 @@ public final class Pool {
     Optional<Heartbeats.Beat> beat = heartbeats.last(w.getMetadata().getName());
     return new PhasePolicy.Member(
         w.getMetadata().getName(),
-        lastSeen(w, beat.orElse(null)),
+        lastSeen(beat.orElse(null), stored(w)),
         beat.map(Heartbeats.Beat::degraded)
             .orElse(s != null && s.getPhase() == WorkerPhase.Degraded),
         w.getSpec() != null && w.getSpec().draining(),
@@ -90,6 +95,43 @@ public final class Pool {
    * recorded, else registration.
    */
   static Instant lastSeen(RMAWorker w, Heartbeats.Beat beat) {
+    return lastSeen(beat, storedLastSeen(w));
+  }
+
+  private static Instant lastSeen(Heartbeats.Beat beat, Instant stored) {
+    return beat != null && beat.at().isAfter(stored) ? beat.at() : stored;
+  }
+
+  /** The stored timestamps as parsed last time, kept while they are the same strings. */
+  private record StoredSeen(String heartbeat, String registered, String created, Instant seen) {}
+
+  /**
+   * {@link #storedLastSeen} with the parse kept per worker: routing reads the pool on every request
+   * and parsing three timestamps was the costliest part of a view.
+   */
+  private Instant stored(RMAWorker w) {
+    RMAWorkerStatus s = w.getStatus();
+    String heartbeat = s == null ? null : s.getLastHeartbeat();
+    String registered = s == null ? null : s.getRegisteredAt();
+    String created = w.getMetadata().getCreationTimestamp();
+    String name = w.getMetadata().getName();
+    StoredSeen known = storedSeen.get(name);
+    if (known != null
+        && Objects.equals(known.heartbeat(), heartbeat)
+        && Objects.equals(known.registered(), registered)
+        && Objects.equals(known.created(), created)) {
+      return known.seen();
+    }
+    Instant seen = storedLastSeen(w);
+    if (storedSeen.size() > MAX_REMEMBERED) {
+      storedSeen.clear(); // removed workers leave entries behind; start over now and then
+    }
+    storedSeen.put(name, new StoredSeen(heartbeat, registered, created, seen));
+    return seen;
+  }
+
+  /** The last heartbeat the store recorded, else registration, else creation. */
+  private static Instant storedLastSeen(RMAWorker w) {
     Instant seen = Instant.EPOCH;
     RMAWorkerStatus s = w.getStatus();
     if (s != null) {
@@ -98,9 +140,6 @@ public final class Pool {
     }
     if (seen.equals(Instant.EPOCH)) {
       seen = later(seen, w.getMetadata().getCreationTimestamp());
-    }
-    if (beat != null && beat.at().isAfter(seen)) {
-      seen = beat.at();
     }
     return seen;
   }

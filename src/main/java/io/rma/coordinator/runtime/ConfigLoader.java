@@ -7,6 +7,7 @@ import io.rma.coordinator.health.HealthSettings;
 import io.rma.coordinator.registration.ServiceCatalogue;
 import io.rma.coordinator.registration.ServiceCatalogue.ServiceDefinition;
 import io.rma.coordinator.registration.TierPolicy;
+import io.rma.coordinator.routing.RoutingSettings;
 import io.rma.coordinator.security.SecuritySettings;
 import java.io.IOException;
 import java.io.InputStream;
@@ -94,6 +95,8 @@ public final class ConfigLoader {
             setting("TIER2_RAM_GIB", Double::parseDouble, 4.0),
             setting("TIER2_CPU_CORES", Integer::parseInt, 2));
     String dbPath = plain("DATABASE_PATH", "database-path");
+    double loadCeiling =
+        fraction("LOAD_CEILING", setting("LOAD_CEILING", Double::parseDouble, 0.8));
     return new CoordinatorConfig(
         setting("PORT", "port", Integer::parseInt, 8080),
         Optional.ofNullable(dbPath).filter(s -> !s.isBlank()).map(Path::of),
@@ -102,7 +105,7 @@ public final class ConfigLoader {
         Optional.ofNullable(text("NAMESPACE")).orElseGet(ConfigLoader::podNamespace),
         health,
         tiers,
-        fraction("LOAD_CEILING", setting("LOAD_CEILING", Double::parseDouble, 0.8)),
+        loadCeiling,
         security(),
         Optional.ofNullable(text("PUBLIC_URL")).map(u -> u.replaceAll("/+$", "")),
         setting("MAX_BODY_BYTES", Long::parseLong, 1024L * 1024),
@@ -112,7 +115,8 @@ public final class ConfigLoader {
         catalogue(),
         setting("LEADER_ELECTION", ConfigLoader::bool, true),
         leaseName(
-            Optional.ofNullable(text("LEASE_NAME")).orElse(CoordinatorConfig.DEFAULT_LEASE_NAME)));
+            Optional.ofNullable(text("LEASE_NAME")).orElse(CoordinatorConfig.DEFAULT_LEASE_NAME)),
+        routing(loadCeiling));
   }
 
   private SecuritySettings security() {
@@ -166,6 +170,36 @@ public final class ConfigLoader {
     } catch (IOException | RuntimeException e) {
       return "default";
     }
+  }
+
+  private RoutingSettings routing(double loadCeiling) {
+    RoutingSettings d = RoutingSettings.defaults();
+    return new RoutingSettings(
+        loadCeiling,
+        positive(
+            "UPSTREAM_CONNECT_TIMEOUT",
+            setting("UPSTREAM_CONNECT_TIMEOUT", ConfigLoader::duration, d.connectTimeout())),
+        positive(
+            "UPSTREAM_TIMEOUT",
+            setting("UPSTREAM_TIMEOUT", ConfigLoader::duration, d.upstreamTimeout())),
+        atLeastOne(
+            "MAX_INFERENCE_BODY_BYTES",
+            setting("MAX_INFERENCE_BODY_BYTES", Long::parseLong, d.maxBodyBytes())),
+        (int)
+            atLeastOne(
+                "ROUTE_ATTEMPTS", setting("ROUTE_ATTEMPTS", Integer::parseInt, d.attempts())),
+        (int)
+            atLeastOne(
+                "EJECT_AFTER_FAILURES",
+                setting("EJECT_AFTER_FAILURES", Integer::parseInt, d.ejectAfterFailures())),
+        positive("EJECT_FOR", setting("EJECT_FOR", ConfigLoader::duration, d.ejectFor())));
+  }
+
+  private static long atLeastOne(String name, long v) {
+    if (v < 1) {
+      throw new ConfigException("RMA_" + name + " must be at least 1");
+    }
+    return v;
   }
 
   /** The catalogue: RMA_SERVICE_CATALOGUE (a YAML file), else the config file's, else built in. */

@@ -19,6 +19,7 @@ import io.rma.coordinator.registration.RegistrationService;
 import io.rma.coordinator.registration.ServiceAssignmentPolicy;
 import io.rma.coordinator.registration.TierPolicy;
 import io.rma.coordinator.registration.WorkerAuthenticator;
+import io.rma.coordinator.routing.InferenceRouting;
 import io.rma.coordinator.security.AdminAuth;
 import io.rma.coordinator.security.ClientRateLimiter;
 import io.rma.coordinator.security.EndpointPolicy;
@@ -47,10 +48,12 @@ public final class Coordinator implements AutoCloseable {
   private final WorkerStatusPolicy statuses;
   private final Pool pool;
   private final HealthLoop loop;
+  private final InferenceRouting inference;
   private final String mode;
   private final Clock clock;
   private final EndpointPolicy endpoints;
   private final BooleanSupplier serving;
+  private final ClientRateLimiter inferenceRate;
 
   public Coordinator(CoordinatorConfig config, WorkerStore store, Clock clock, String mode) {
     this(config, store, clock, mode, () -> true);
@@ -66,6 +69,19 @@ public final class Coordinator implements AutoCloseable {
       Clock clock,
       String mode,
       BooleanSupplier serving) {
+    this(config, store, clock, mode, serving, EndpointPolicy.Resolver.SYSTEM);
+  }
+
+  /**
+   * @param resolver how worker host names are resolved for the SSRF guard (tests replace DNS)
+   */
+  public Coordinator(
+      CoordinatorConfig config,
+      WorkerStore store,
+      Clock clock,
+      String mode,
+      BooleanSupplier serving,
+      EndpointPolicy.Resolver resolver) {
     this.config = config;
     this.store = store;
     this.mode = mode;
@@ -74,14 +90,19 @@ public final class Coordinator implements AutoCloseable {
         new EndpointPolicy(
             config.security().allowLoopbackWorkers(),
             config.security().allowPrivateWorkers(),
-            EndpointPolicy.Resolver.SYSTEM);
+            resolver);
     this.serving = serving;
+    this.inferenceRate =
+        new ClientRateLimiter(
+            "inference", config.security().inferencePerSecond(), Duration.ofSeconds(1), clock);
     this.phases = new PhasePolicy(config.health());
     this.statuses =
         new WorkerStatusPolicy(
             new TierPolicy(config.tiers()), new ServiceAssignmentPolicy(config.catalogue()));
     this.pool = new Pool(store, new Heartbeats(), phases, clock);
     this.loop = new HealthLoop(pool, phases, statuses, config.health());
+    this.inference =
+        new InferenceRouting(pool, config.catalogue(), config.routing(), endpoints, clock);
   }
 
   /** Standalone mode: workers in memory, and in the SQLite file when DATABASE_PATH is set. */
@@ -102,8 +123,7 @@ public final class Coordinator implements AutoCloseable {
             auth,
             new ClientRateLimiter(
                 "registration", security.registrationsPerMinute(), Duration.ofMinutes(1), clock),
-            endpoints,
-            EndpointPolicy.Resolver.SYSTEM);
+            endpoints);
     routing
         .addFilter(
             (chain, req, res) -> {
@@ -115,6 +135,14 @@ public final class Coordinator implements AutoCloseable {
                     503,
                     Map.of("detail", "this replica is a standby; the leader serves the API"));
               }
+            })
+        .addFilter(
+            (chain, req, res) -> {
+              String path = req.path().path();
+              if (path.startsWith("/api/inference/") || path.startsWith("/v1/")) {
+                inferenceRate.acquire(req);
+              }
+              chain.proceed();
             })
         .register("/", new RootService(pool, VERSION, mode))
         .register(
@@ -131,6 +159,7 @@ public final class Coordinator implements AutoCloseable {
             new HeartbeatService(
                 pool, phases, auth, config.health().heartbeatInterval(), config.maxBodyBytes()))
         .register("/api/admin", new AdminService(pool, mode, new AdminAuth(security.adminToken())));
+    inference.routing(routing);
   }
 
   /**
@@ -170,7 +199,10 @@ public final class Coordinator implements AutoCloseable {
     return WebServer.builder()
         .port(port)
         // A backstop only: each route caps its own body and answers 413 in JSON.
-        .maxPayloadSize(Math.max(config.maxBodyBytes(), 64L * 1024 * 1024))
+        .maxPayloadSize(
+            Math.max(
+                Math.max(config.maxBodyBytes(), config.routing().maxBodyBytes()),
+                64L * 1024 * 1024))
         .addFeature(observe())
         .routing(this::routing)
         .build()
@@ -209,6 +241,7 @@ public final class Coordinator implements AutoCloseable {
   @Override
   public void close() {
     loop.close();
+    inference.close();
     store.close();
   }
 }

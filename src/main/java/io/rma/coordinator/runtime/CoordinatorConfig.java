@@ -3,6 +3,7 @@ package io.rma.coordinator.runtime;
 import io.rma.coordinator.health.HealthSettings;
 import io.rma.coordinator.registration.ServiceCatalogue;
 import io.rma.coordinator.registration.TierPolicy;
+import io.rma.coordinator.routing.RoutingSettings;
 import io.rma.coordinator.security.SecuritySettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +27,7 @@ import java.util.Optional;
  * @param leaderElection Kubernetes mode: replicas elect a leader on a Lease ({@code
  *     RMA_LEADER_ELECTION}, default true); false only for a single replica
  * @param leaseName Kubernetes mode: name of that Lease ({@code RMA_LEASE_NAME})
+ * @param routing how inference requests are sent to workers (timeouts, caps, failover, ejection)
  */
 public record CoordinatorConfig(
     int port,
@@ -41,7 +43,8 @@ public record CoordinatorConfig(
     Duration loopInterval,
     ServiceCatalogue catalogue,
     boolean leaderElection,
-    String leaseName) {
+    String leaseName,
+    RoutingSettings routing) {
 
   /** The Lease's name when {@code RMA_LEASE_NAME} is not set. */
   public static final String DEFAULT_LEASE_NAME = "rma-coordinator";

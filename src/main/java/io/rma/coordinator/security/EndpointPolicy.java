@@ -47,6 +47,11 @@ public final class EndpointPolicy {
     this.resolver = resolver;
   }
 
+  /** The host's addresses, by this policy's resolver (brackets around IPv6 literals allowed). */
+  public List<InetAddress> resolve(String host) throws UnknownHostException {
+    return resolver.resolve(stripBrackets(host));
+  }
+
   /** Why the URL may not be called, or empty when it may; unresolvable hosts are refused. */
   public Optional<String> refusal(URI url) {
     Optional<String> shape = shapeRefusal(url);

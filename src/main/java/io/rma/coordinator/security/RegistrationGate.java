@@ -23,19 +23,16 @@ public final class RegistrationGate {
   private final WorkerAuthenticator workers;
   private final ClientRateLimiter rate;
   private final EndpointPolicy endpoints;
-  private final EndpointPolicy.Resolver resolver;
 
   public RegistrationGate(
       SecuritySettings settings,
       WorkerAuthenticator workers,
       ClientRateLimiter rate,
-      EndpointPolicy endpoints,
-      EndpointPolicy.Resolver resolver) {
+      EndpointPolicy endpoints) {
     this.settings = settings;
     this.workers = workers;
     this.rate = rate;
     this.endpoints = endpoints;
-    this.resolver = resolver;
   }
 
   /** Throws the refusal (401/403/422/429/503), or returns when the registration may go on. */
@@ -94,11 +91,9 @@ public final class RegistrationGate {
    * through: it is checked again, and refused, at call time.
    */
   private Optional<String> resolvedRefusal(String host) {
-    String bare =
-        host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     List<InetAddress> addresses;
     try {
-      addresses = resolver.resolve(bare);
+      addresses = endpoints.resolve(host);
     } catch (UnknownHostException e) {
       return Optional.empty();
     }

@@ -307,6 +307,12 @@ class HelmChartTest {
     assertThat(config.security().maxWorkers()).isEqualTo(500);
     assertThat(config.security().registrationsPerMinute()).isEqualTo(30);
     assertThat(config.security().inferencePerSecond()).isEqualTo(100);
+    assertThat(config.routing().connectTimeout()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(config.routing().upstreamTimeout()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(config.routing().maxBodyBytes()).isEqualTo(33_554_432L);
+    assertThat(config.routing().attempts()).isEqualTo(2);
+    assertThat(config.routing().ejectAfterFailures()).isEqualTo(5);
+    assertThat(config.routing().ejectFor()).isEqualTo(Duration.ofMinutes(1));
     assertThat(config.catalogue().all())
         .extracting(s -> s.name() + ":" + s.tier() + ":" + s.port())
         .containsExactly("vllm:1:8000", "rag:2:8002", "redis:3:6379");

@@ -171,6 +171,22 @@ class SecurityApiTest {
   }
 
   @Test
+  void aFloodOfInferenceRequestsIs429WhenALimitIsSet() {
+    try (CoordinatorFixture api = coordinator(Map.of("RMA_INFERENCE_PER_SECOND", "2"))) {
+      // No worker: the first two are let through (and find none), the third is turned away.
+      assertThat(api.post("/api/inference/rag/query?query=x", "").status()).isEqualTo(503);
+      assertThat(api.post("/v1/completions", "{\"prompt\": \"hi\"}").status()).isEqualTo(503);
+      Answer limited = api.post("/api/inference/graph/extract?text=x", "");
+      assertThat(limited.status()).isEqualTo(429);
+      assertThat(limited.json().get("detail").asText()).contains("inference");
+      // Worker calls are not counted against it.
+      assertThat(api.get("/api/admin/stats").status()).isEqualTo(200);
+      clock.advance(Duration.ofSeconds(1));
+      assertThat(api.post("/api/inference/rag/query?query=x", "").status()).isEqualTo(503);
+    }
+  }
+
+  @Test
   void thePoolHasACap() {
     try (CoordinatorFixture api = coordinator(Map.of("RMA_MAX_WORKERS", "2"))) {
       assertThat(api.post("/api/worker/register", WORKER).status()).isEqualTo(200);

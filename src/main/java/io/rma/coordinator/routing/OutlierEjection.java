@@ -1,0 +1,76 @@
+package io.rma.coordinator.routing;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Takes a worker out of rotation after consecutive failures, without waiting for its heartbeats to
+ * stop. The first ejection lasts {@code ejectFor}; a worker that fails again right after coming
+ * back is ejected for longer each time (2x, 3x, ... up to 8x). One success clears its record.
+ */
+public final class OutlierEjection {
+  private static final int MAX_MULTIPLIER = 8;
+
+  private final Clock clock;
+  private final int afterFailures;
+  private final Duration ejectFor;
+  private final ConcurrentHashMap<String, Record> records = new ConcurrentHashMap<>();
+
+  /**
+   * @param failures consecutive failures since the last success
+   * @param ejections how many times the worker was ejected since its last success
+   * @param until end of the current or last ejection, null if never ejected
+   */
+  private record Record(int failures, int ejections, Instant until) {}
+
+  public OutlierEjection(Clock clock, int afterFailures, Duration ejectFor) {
+    this.clock = clock;
+    this.afterFailures = afterFailures;
+    this.ejectFor = ejectFor;
+  }
+
+  /** True while the worker is out of rotation. */
+  public boolean ejected(String worker) {
+    Record r = records.get(worker);
+    return r != null && r.until() != null && clock.instant().isBefore(r.until());
+  }
+
+  public void success(String worker) {
+    if (!records.isEmpty()) {
+      records.remove(worker);
+    }
+  }
+
+  /**
+   * Records a failure.
+   *
+   * @return the end of the ejection this failure started, if it started one
+   */
+  public Optional<Instant> failure(String worker) {
+    Instant now = clock.instant();
+    Instant[] started = new Instant[1];
+    records.compute(
+        worker,
+        (k, old) -> {
+          if (old == null) {
+            old = new Record(0, 0, null);
+          }
+          if (old.until() != null && now.isBefore(old.until())) {
+            return old; // already out; failures of calls started before do not extend it
+          }
+          int failures = old.failures() + 1;
+          // A worker back from an ejection gets one chance: its next failure ejects it again.
+          boolean eject = failures >= afterFailures || old.ejections() > 0;
+          if (!eject) {
+            return new Record(failures, old.ejections(), old.until());
+          }
+          int n = Math.min(old.ejections() + 1, MAX_MULTIPLIER);
+          started[0] = now.plus(ejectFor.multipliedBy(n));
+          return new Record(0, old.ejections() + 1, started[0]);
+        });
+    return Optional.ofNullable(started[0]);
+  }
+}

@@ -1,0 +1,338 @@
+package io.rma.coordinator.routing;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.CloseConnectionException;
+import io.helidon.webserver.http.ServerResponse;
+import io.rma.coordinator.health.Pool;
+import io.rma.coordinator.health.WorkerView;
+import io.rma.coordinator.registration.ServiceCatalogue.ServiceDefinition;
+import io.rma.coordinator.routing.UpstreamFailure.Kind;
+import io.rma.coordinator.web.ApiException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * Sends one inference request to a worker and passes its answer back: picks a candidate with {@link
+ * WorkerSelectionPolicy}, fails over when that is safe, records failures for {@link
+ * OutlierEjection}, and answers 503 / 502 / 504 naming what was tried when no worker answered.
+ */
+final class Router {
+  private static final Logger LOG = System.getLogger(Router.class.getName());
+  private static final int SNIPPET_BYTES = 200;
+
+  private final Pool pool;
+  private final WorkerSelectionPolicy policy;
+  private final InFlight inFlight;
+  private final OutlierEjection ejection;
+  private final UpstreamClient upstream;
+  private final RoutingSettings settings;
+  private final RouteMetrics metrics;
+
+  Router(
+      Pool pool,
+      WorkerSelectionPolicy policy,
+      InFlight inFlight,
+      OutlierEjection ejection,
+      UpstreamClient upstream,
+      RoutingSettings settings,
+      RouteMetrics metrics) {
+    this.pool = pool;
+    this.policy = policy;
+    this.inFlight = inFlight;
+    this.ejection = ejection;
+    this.upstream = upstream;
+    this.settings = settings;
+    this.metrics = metrics;
+  }
+
+  /**
+   * One request as the worker is to receive it.
+   *
+   * @param route route name for messages and metrics ({@code llm}, {@code openai-chat}, ...)
+   * @param service the catalogue service that serves it
+   * @param model the model asked for, or null
+   * @param path worker-side path
+   * @param query query parameters for the worker (empty for most routes)
+   * @param body JSON body for the worker
+   * @param stream pass the answer through as it arrives instead of reading it whole
+   */
+  record Call(
+      String route,
+      ServiceDefinition service,
+      String model,
+      String path,
+      Map<String, List<String>> query,
+      byte[] body,
+      boolean stream) {
+    Call(
+        String route,
+        ServiceDefinition service,
+        String model,
+        String path,
+        byte[] body,
+        boolean stream) {
+      this(route, service, model, path, Map.of(), body, stream);
+    }
+  }
+
+  void forward(Call call, ServerResponse res) {
+    WorkerSelectionPolicy.Candidates candidates =
+        policy.candidates(pool.workers(), call.service().name(), call.model());
+    if (candidates.isEmpty()) {
+      metrics.outcome(call.route(), "no_worker");
+      throw new ApiException(503, noCandidate(call, candidates));
+    }
+    Map<String, String> tried = new LinkedHashMap<>();
+    UpstreamFailure last = null;
+    for (int attempt = 0; attempt < settings.attempts(); attempt++) {
+      Optional<WorkerView> next = policy.choose(candidates, tried.keySet());
+      if (next.isEmpty()) {
+        break;
+      }
+      if (attempt > 0) {
+        metrics.failover(call.route());
+      }
+      WorkerView worker = next.get();
+      String base = WorkerEndpoint.base(worker.worker().getSpec(), call.service());
+      try (InFlight.Lease lease = inFlight.start(worker.name())) {
+        send(call, worker, base, res);
+        metrics.outcome(call.route(), "answered");
+        return;
+      } catch (UpstreamFailure f) {
+        last = f;
+        tried.put(worker.name(), f.getMessage());
+        failed(worker.name(), call, f);
+        // Only what cannot have started goes to another worker, unless the catalogue says the
+        // service is idempotent.
+        boolean retry =
+            f.kind() == Kind.NOT_SENT || f.kind() == Kind.REJECTED || call.service().idempotent();
+        if (!retry) {
+          throw gaveUp(call, f, tried, false);
+        }
+      }
+    }
+    throw gaveUp(call, last, tried, tried.size() == settings.attempts());
+  }
+
+  /** One attempt: the answer is passed to the client, or the attempt throws. */
+  private void send(Call call, WorkerView worker, String base, ServerResponse res)
+      throws UpstreamFailure {
+    try (UpstreamClient.Answer answer =
+        upstream.post(base, call.path(), call.query(), call.body())) {
+      int status = answer.status();
+      boolean failover = status == 502 || status == 503 || (status >= 500 && idempotent(call));
+      if (failover) {
+        throw new UpstreamFailure(Kind.REJECTED, "answered " + status + snippet(answer));
+      }
+      if (status >= 500) {
+        ejection.failure(worker.name());
+      } else {
+        ejection.success(worker.name());
+      }
+      if (call.stream()) {
+        stream(call, worker, answer, res);
+        return;
+      }
+      byte[] body = readCapped(answer, call, worker);
+      res.status(Status.create(status));
+      String type = answer.contentType();
+      if (type != null) {
+        res.header(HeaderNames.CONTENT_TYPE, type);
+      }
+      res.send(body);
+    }
+  }
+
+  private static boolean idempotent(Call call) {
+    return call.service().idempotent();
+  }
+
+  private byte[] readCapped(UpstreamClient.Answer answer, Call call, WorkerView worker)
+      throws UpstreamFailure {
+    long cap = settings.maxBodyBytes();
+    long declared = answer.contentLength();
+    if (declared > cap) {
+      throw tooLarge(call, worker, cap);
+    }
+    byte[] body;
+    try (InputStream in = answer.body()) {
+      if (declared >= 0) {
+        // Known length: one exact buffer, and the end read so the connection goes back to the pool.
+        body = new byte[(int) declared];
+        int n = in.readNBytes(body, 0, body.length);
+        if (n < body.length || in.read() != -1) {
+          throw new UpstreamFailure(
+              Kind.FAILED, "answer did not match its Content-Length of " + declared);
+        }
+      } else {
+        body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, cap + 1));
+      }
+    } catch (IOException e) {
+      throw upstream.whileReading(e);
+    } catch (RuntimeException e) {
+      throw upstream.whileReading(e);
+    }
+    if (body.length > cap) {
+      throw tooLarge(call, worker, cap);
+    }
+    return body;
+  }
+
+  private ApiException tooLarge(Call call, WorkerView worker, long cap) {
+    metrics.outcome(call.route(), "worker_failed");
+    return new ApiException(
+        502,
+        "worker " + worker.name() + " answered with more than " + cap + " bytes",
+        Map.of("tried", List.of(worker.name())));
+  }
+
+  /**
+   * Passes the answer through chunk by chunk. A client that goes away closes the worker's
+   * connection (which cancels the work on servers that watch for it); a worker that stops
+   * mid-answer closes the client's connection, so the client sees a cut-off stream, not an end.
+   */
+  private void stream(
+      Call call, WorkerView worker, UpstreamClient.Answer answer, ServerResponse res) {
+    res.status(Status.create(answer.status()));
+    String type = answer.contentType();
+    if (type != null) {
+      res.header(HeaderNames.CONTENT_TYPE, type);
+    }
+    res.header(HeaderNames.CACHE_CONTROL, "no-cache");
+    res.header(HeaderNames.create("X-Accel-Buffering"), "no");
+    byte[] buf = new byte[8192];
+    InputStream in = answer.body();
+    OutputStream out = res.outputStream();
+    while (true) {
+      int n;
+      try {
+        n = in.read(buf);
+      } catch (IOException | RuntimeException e) {
+        UpstreamFailure f = upstream.whileReading(e);
+        failed(worker.name(), call, f);
+        metrics.outcome(call.route(), "worker_failed");
+        throw new CloseConnectionException(
+            "worker " + worker.name() + " stopped mid-stream: " + f.getMessage());
+      }
+      if (n < 0) {
+        break;
+      }
+      try {
+        out.write(buf, 0, n);
+        out.flush();
+      } catch (IOException | RuntimeException e) {
+        metrics.outcome(call.route(), "cancelled");
+        LOG.log(
+            Level.DEBUG,
+            () -> "client left a " + call.route() + " stream; closing worker " + worker.name());
+        throw new CloseConnectionException("client went away mid-stream");
+      }
+    }
+    try {
+      out.close();
+    } catch (IOException | RuntimeException e) {
+      throw new CloseConnectionException("client went away at the end of a stream");
+    }
+  }
+
+  private void failed(String worker, Call call, UpstreamFailure f) {
+    LOG.log(
+        Level.DEBUG,
+        () -> call.route() + " request to worker " + worker + " failed: " + f.getMessage());
+    ejection
+        .failure(worker)
+        .ifPresent(
+            until ->
+                LOG.log(
+                    Level.WARNING,
+                    "worker "
+                        + worker
+                        + " taken out of rotation until "
+                        + until
+                        + " after repeated failures (last: "
+                        + f.getMessage()
+                        + ")"));
+  }
+
+  private String snippet(UpstreamClient.Answer answer) {
+    try (InputStream in = answer.body()) {
+      byte[] b = in.readNBytes(SNIPPET_BYTES);
+      String s = new String(b, StandardCharsets.UTF_8).strip().replaceAll("\\s+", " ");
+      return s.isEmpty() ? "" : " (" + s + ")";
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
+  private ApiException gaveUp(
+      Call call, UpstreamFailure last, Map<String, String> tried, boolean attemptsUsed) {
+    boolean timeout = last != null && last.kind() == Kind.TIMEOUT;
+    metrics.outcome(call.route(), timeout ? "timed_out" : "worker_failed");
+    StringBuilder detail = new StringBuilder();
+    detail
+        .append(timeout ? "timed out: " : "worker failed: ")
+        .append("no ")
+        .append(call.service().name())
+        .append(" worker answered the ")
+        .append(call.route())
+        .append(" request; tried ")
+        .append(
+            tried.entrySet().stream()
+                .map(e -> e.getKey() + " (" + e.getValue() + ")")
+                .collect(Collectors.joining(", ")));
+    if (last != null
+        && !call.service().idempotent()
+        && (last.kind() == Kind.FAILED
+            || last.kind() == Kind.TIMEOUT
+            || last.kind() == Kind.STALE)) {
+      detail
+          .append("; not sent to another worker: the request may have started and ")
+          .append(call.service().name())
+          .append(" is not idempotent in the service catalogue");
+    } else if (attemptsUsed) {
+      detail.append("; gave up after ").append(settings.attempts()).append(" attempts");
+    }
+    return new ApiException(
+        timeout ? 504 : 502, detail.toString(), Map.of("tried", List.copyOf(tried.keySet())));
+  }
+
+  private static String noCandidate(Call call, WorkerSelectionPolicy.Candidates c) {
+    StringBuilder detail =
+        new StringBuilder("no worker available for the ")
+            .append(call.route())
+            .append(" request: none runs ")
+            .append(call.service().name());
+    if (call.model() != null) {
+      detail.append(" for model ").append(call.model());
+    }
+    if (c.excluded().isEmpty()) {
+      detail.append(" (no worker registered for it)");
+    } else {
+      detail
+          .append(" and can take it now (")
+          .append(
+              c.excluded().entrySet().stream()
+                  .limit(10)
+                  .map(e -> e.getKey() + ": " + e.getValue())
+                  .collect(Collectors.joining("; ")));
+      if (c.excluded().size() > 10) {
+        detail.append("; ").append(c.excluded().size() - 10).append(" more");
+      }
+      detail.append(")");
+    }
+    if (!c.pullWorkers().isEmpty()) {
+      detail.append("; pull-mode workers get tasks from a queue, not pushed requests");
+    }
+    return detail.toString();
+  }
+}

@@ -1,0 +1,44 @@
+package io.rma.coordinator.routing;
+
+import java.time.Duration;
+
+/**
+ * How inference requests are sent to workers.
+ *
+ * @param loadCeiling workers that last reported more load than this get no new requests
+ * @param connectTimeout longest wait for a TCP connection to a worker
+ * @param upstreamTimeout longest wait for a worker's answer, and between two chunks of a streamed
+ *     answer
+ * @param maxBodyBytes largest inference request accepted, and largest (non-streamed) worker answer
+ *     passed back
+ * @param attempts most workers one request is sent to (failover included)
+ * @param ejectAfterFailures consecutive failures after which a worker is taken out of rotation
+ * @param ejectFor how long the first ejection lasts; repeated ejections last longer (up to 8x)
+ */
+public record RoutingSettings(
+    double loadCeiling,
+    Duration connectTimeout,
+    Duration upstreamTimeout,
+    long maxBodyBytes,
+    int attempts,
+    int ejectAfterFailures,
+    Duration ejectFor) {
+
+  public RoutingSettings {
+    if (attempts < 1 || ejectAfterFailures < 1 || maxBodyBytes < 1) {
+      throw new IllegalArgumentException(
+          "attempts, eject-after-failures and max body bytes must be at least 1");
+    }
+  }
+
+  public static RoutingSettings defaults() {
+    return new RoutingSettings(
+        0.8,
+        Duration.ofSeconds(2),
+        Duration.ofSeconds(120),
+        16L * 1024 * 1024,
+        3,
+        3,
+        Duration.ofSeconds(30));
+  }
+}
