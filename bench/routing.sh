@@ -152,8 +152,10 @@ echo "load average during the run (other processes share these cores): $(cut -d'
 if [ "${CLIENTS:-0}" = 1 ]; then
   echo
   echo "HTTP client for worker calls, in a bare proxy (same server, only the client differs):"
+  # Helidon WebClient is a test-scope dependency (the coordinator does not ship it).
+  TEST_CP="$(./mvnw -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=/dev/stdout)"
   for client in helidon jdk raw; do
-    "$JAVA" -cp "target/libs/*" bench/ClientChoice.java "$PROXY_PORT" "http://127.0.0.1:$BACKEND_PORT" "$client" \
+    "$JAVA" -cp "target/classes:$TEST_CP" bench/ClientChoice.java "$PROXY_PORT" "http://127.0.0.1:$BACKEND_PORT" "$client" \
       >"$LOGS/proxy-$client.log" 2>&1 &
     pid=$!
     for _ in $(seq 1 120); do curl -s -o /dev/null "http://127.0.0.1:$PROXY_PORT/" && break; sleep 0.5; done
