@@ -7,6 +7,7 @@ import io.rma.coordinator.health.HealthSettings;
 import io.rma.coordinator.registration.ServiceCatalogue;
 import io.rma.coordinator.registration.ServiceCatalogue.ServiceDefinition;
 import io.rma.coordinator.registration.TierPolicy;
+import io.rma.coordinator.tasks.TaskSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -106,7 +107,52 @@ public final class ConfigLoader {
         positive(
             "LOOP_INTERVAL",
             setting("LOOP_INTERVAL", ConfigLoader::duration, Duration.ofSeconds(1))),
-        catalogue());
+        catalogue(),
+        tasks());
+  }
+
+  /** The pull-worker task queue: {@code RMA_TASK_*}. */
+  private TaskSettings tasks() {
+    TaskSettings d = TaskSettings.defaults();
+    try {
+      return new TaskSettings(
+          atLeastOne(
+              "TASK_QUEUE_CAPACITY",
+              setting("TASK_QUEUE_CAPACITY", Integer::parseInt, d.queueCapacity())),
+          atLeastOne(
+              "TASK_MAX_ATTEMPTS",
+              setting("TASK_MAX_ATTEMPTS", Integer::parseInt, d.maxAttempts())),
+          positive("TASK_LEASE", setting("TASK_LEASE", ConfigLoader::duration, d.lease())),
+          positive(
+              "TASK_MAX_LEASE", setting("TASK_MAX_LEASE", ConfigLoader::duration, d.maxLease())),
+          positive(
+              "TASK_QUEUE_TIMEOUT",
+              setting("TASK_QUEUE_TIMEOUT", ConfigLoader::duration, d.queueTimeout())),
+          positive(
+              "TASK_RETENTION", setting("TASK_RETENTION", ConfigLoader::duration, d.retention())),
+          setting("TASK_RETAIN_MAX", Integer::parseInt, d.retainMax()),
+          positive(
+              "TASK_RESULT_WAIT",
+              setting("TASK_RESULT_WAIT", ConfigLoader::duration, d.resultWait())),
+          positive(
+              "TASK_MAX_POLL_WAIT",
+              setting("TASK_MAX_POLL_WAIT", ConfigLoader::duration, d.maxPollWait())),
+          atLeastOne(
+              "TASK_MAX_POLL_BATCH",
+              setting("TASK_MAX_POLL_BATCH", Integer::parseInt, d.maxPollBatch())),
+          positive(
+              "TASK_RETRY_AFTER",
+              setting("TASK_RETRY_AFTER", ConfigLoader::duration, d.retryAfter())));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("task settings: " + e.getMessage());
+    }
+  }
+
+  private static int atLeastOne(String name, int v) {
+    if (v < 1) {
+      throw new ConfigException("RMA_" + name + " must be at least 1");
+    }
+    return v;
   }
 
   /** The catalogue: RMA_SERVICE_CATALOGUE (a YAML file), else the config file's, else built in. */

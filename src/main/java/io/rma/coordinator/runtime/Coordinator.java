@@ -22,6 +22,10 @@ import io.rma.coordinator.registration.WorkerAuthenticator;
 import io.rma.coordinator.store.SqliteWorkerRepository;
 import io.rma.coordinator.store.StandaloneWorkerStore;
 import io.rma.coordinator.store.WorkerStore;
+import io.rma.coordinator.tasks.PullDispatcher;
+import io.rma.coordinator.tasks.SqliteTaskRepository;
+import io.rma.coordinator.tasks.TaskClientService;
+import io.rma.coordinator.tasks.TaskWorkerService;
 import io.rma.coordinator.web.ErrorMapping;
 import java.time.Clock;
 
@@ -38,9 +42,22 @@ public final class Coordinator implements AutoCloseable {
   private final WorkerStatusPolicy statuses;
   private final Pool pool;
   private final HealthLoop loop;
+  private final PullDispatcher tasks;
   private final String mode;
 
   public Coordinator(CoordinatorConfig config, WorkerStore store, Clock clock, String mode) {
+    this(config, store, null, clock, mode);
+  }
+
+  /**
+   * @param taskFile where pull-worker tasks are kept across restarts, or null for memory only
+   */
+  public Coordinator(
+      CoordinatorConfig config,
+      WorkerStore store,
+      SqliteTaskRepository taskFile,
+      Clock clock,
+      String mode) {
     this.config = config;
     this.store = store;
     this.mode = mode;
@@ -49,15 +66,25 @@ public final class Coordinator implements AutoCloseable {
         new WorkerStatusPolicy(
             new TierPolicy(config.tiers()), new ServiceAssignmentPolicy(config.catalogue()));
     this.pool = new Pool(store, new Heartbeats(), phases, clock);
-    this.loop = new HealthLoop(pool, phases, statuses, config.health());
+    this.tasks = new PullDispatcher(config.tasks(), pool, taskFile);
+    this.loop = new HealthLoop(pool, phases, statuses, config.health(), tasks.completions());
   }
 
-  /** Standalone mode: workers in memory, and in the SQLite file when DATABASE_PATH is set. */
+  /**
+   * Standalone mode: workers and pull-worker tasks in memory, and in the SQLite file when
+   * DATABASE_PATH is set.
+   */
   public static Coordinator standalone(CoordinatorConfig config, Clock clock) {
     SqliteWorkerRepository file =
         config.databasePath().map(SqliteWorkerRepository::new).orElse(null);
+    SqliteTaskRepository taskFile =
+        config.databasePath().map(SqliteTaskRepository::new).orElse(null);
     return new Coordinator(
-        config, new StandaloneWorkerStore(file, config.namespace(), clock), clock, "standalone");
+        config,
+        new StandaloneWorkerStore(file, config.namespace(), clock),
+        taskFile,
+        clock,
+        "standalone");
   }
 
   public void routing(HttpRouting.Builder routing) {
@@ -77,7 +104,11 @@ public final class Coordinator implements AutoCloseable {
                 config.publicUrl(),
                 config.maxBodyBytes()),
             new HeartbeatService(
-                pool, phases, auth, config.health().heartbeatInterval(), config.maxBodyBytes()))
+                pool, phases, auth, config.health().heartbeatInterval(), config.maxBodyBytes()),
+            new TaskWorkerService(tasks, pool, auth, config.maxBodyBytes()))
+        .register(
+            "/api/inference",
+            new TaskClientService(tasks, config.catalogue(), config.maxBodyBytes()))
         .register("/api/admin", new AdminService(pool, mode));
   }
 
@@ -106,6 +137,7 @@ public final class Coordinator implements AutoCloseable {
   public WebServer start(int port) {
     WebServer server = serve(port);
     loop.start(config.loopInterval());
+    tasks.start(config.loopInterval());
     return server;
   }
 
@@ -137,9 +169,15 @@ public final class Coordinator implements AutoCloseable {
     return config;
   }
 
+  /** The pull-worker task queue; the inference router's seam (see docs/tasks.md). */
+  public PullDispatcher tasks() {
+    return tasks;
+  }
+
   @Override
   public void close() {
     loop.close();
+    tasks.close();
     store.close();
   }
 }

@@ -3,6 +3,7 @@ package io.rma.coordinator.runtime;
 import io.rma.coordinator.health.HealthSettings;
 import io.rma.coordinator.registration.ServiceCatalogue;
 import io.rma.coordinator.registration.TierPolicy;
+import io.rma.coordinator.tasks.TaskSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -24,6 +25,7 @@ import java.util.Optional;
  * @param maxBodyBytes largest request body accepted
  * @param loopInterval how often the standalone health loop runs
  * @param catalogue the service catalogue
+ * @param tasks the pull-worker task queue's limits and timings
  */
 public record CoordinatorConfig(
     int port,
@@ -39,7 +41,8 @@ public record CoordinatorConfig(
     Optional<String> publicUrl,
     long maxBodyBytes,
     Duration loopInterval,
-    ServiceCatalogue catalogue) {
+    ServiceCatalogue catalogue,
+    TaskSettings tasks) {
 
   /** Where workers live. */
   public enum Mode {
