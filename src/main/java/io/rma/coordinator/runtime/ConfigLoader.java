@@ -142,7 +142,13 @@ public final class ConfigLoader {
               setting("TASK_MAX_POLL_BATCH", Integer::parseInt, d.maxPollBatch())),
           positive(
               "TASK_RETRY_AFTER",
-              setting("TASK_RETRY_AFTER", ConfigLoader::duration, d.retryAfter())));
+              setting("TASK_RETRY_AFTER", ConfigLoader::duration, d.retryAfter())),
+          1024L
+              * 1024
+              * atLeastOne(
+                  "TASK_MEMORY_MIB",
+                  setting(
+                      "TASK_MEMORY_MIB", Integer::parseInt, (int) (d.maxBytes() / (1024 * 1024)))));
     } catch (IllegalArgumentException e) {
       throw new ConfigException("task settings: " + e.getMessage());
     }

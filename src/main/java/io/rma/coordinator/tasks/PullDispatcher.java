@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -175,13 +174,15 @@ public final class PullDispatcher implements AutoCloseable {
       Optional<String> idempotencyKey) {
     String key = idempotencyKey.orElse(null);
     String digest = key == null ? null : digest(service, route, model, request);
+    long size = sizeOf(request);
     TaskQueue.Submitted s;
     CompletableFuture<Void> durable;
     lock.lock();
     try {
-      s = queue.submit(service, route, model, request, key, digest);
+      s = queue.submit(service, route, model, request, key, digest, size);
+      queue.drainForgotten().forEach(journal::delete);
       if (s.created()) {
-        durable = journal.save(s.task());
+        durable = journal.insert(s.task());
         offer(s.task());
       } else {
         // Another call created it; answer only once that one is on disk too.
@@ -193,15 +194,21 @@ public final class PullDispatcher implements AutoCloseable {
     try {
       durable.join();
     } catch (CompletionException e) {
+      StoreException failure = storeFailure(e);
       if (s.created()) {
+        CompletableFuture<Task> waiting;
         lock.lock();
         try {
           queue.discard(s.task().id());
+          waiting = finishing.remove(s.task().id());
         } finally {
           lock.unlock();
         }
+        if (waiting != null) {
+          waiting.completeExceptionally(failure);
+        }
       }
-      throw storeFailure(e);
+      throw failure;
     }
     return s.task();
   }
@@ -311,11 +318,12 @@ public final class PullDispatcher implements AutoCloseable {
    */
   public Task complete(
       String taskId, String worker, Integer attempt, JsonNode result, int statusCode) {
+    long size = sizeOf(result);
     Task done;
     CompletableFuture<Void> durable;
     lock.lock();
     try {
-      done = queue.complete(taskId, worker, attempt, result, statusCode);
+      done = queue.complete(taskId, worker, attempt, result, statusCode, size);
       durable = journal.save(done);
     } finally {
       lock.unlock();
@@ -393,28 +401,50 @@ public final class PullDispatcher implements AutoCloseable {
   /**
    * Takes back leases whose holder went Offline (or was removed) and leases that ran out, fails
    * tasks nobody took within the queue timeout, forgets finished tasks past their retention, and
-   * turns away polls of workers that went Offline. Runs on a schedule ({@link #start}); tests call
-   * it with a moved clock.
+   * turns away waiting polls of workers that are no longer Healthy. Runs on a schedule ({@link
+   * #start}); tests call it with a moved clock.
    */
   public Sweep sweep() {
-    Set<String> workers;
+    Set<String> holders;
+    Set<String> polling = new LinkedHashSet<>();
     lock.lock();
     try {
-      workers = new LinkedHashSet<>(queue.leaseHolders());
-      waiters.forEach(w -> workers.add(w.worker));
+      holders = queue.leaseHolders();
+      waiters.forEach(w -> polling.add(w.worker));
     } finally {
       lock.unlock();
     }
     // The pool is read outside the lock: it is the store's memory and the heartbeat map.
+    // A holder keeps its lease unless it is Offline or gone; a waiting poll is turned away as
+    // soon as its worker is anything but Healthy.
+    Map<String, WorkerPhase> phases = new HashMap<>();
+    for (String w : holders) {
+      phases.put(w, phaseOf(w));
+    }
+    for (String w : polling) {
+      phases.computeIfAbsent(w, this::phaseOf);
+    }
     Set<String> gone =
-        workers.stream()
-            .filter(w -> pool.worker(w).map(v -> v.phase() == WorkerPhase.Offline).orElse(true))
+        holders.stream()
+            .filter(w -> phases.get(w) == WorkerPhase.Offline)
+            .collect(Collectors.toSet());
+    Set<String> turnedAway =
+        polling.stream()
+            .filter(w -> phases.get(w) != WorkerPhase.Healthy)
             .collect(Collectors.toSet());
     TaskQueue.Swept swept;
     int requeued = 0;
     int failed = 0;
     lock.lock();
     try {
+      // First turn away polls that may no longer take work, so nothing below is handed to them.
+      for (Waiter w : List.copyOf(waiters)) {
+        if (!w.services.isEmpty() && turnedAway.contains(w.worker)) {
+          w.kicked = true;
+          unpark(w);
+          w.signal.signal();
+        }
+      }
       swept = queue.sweep(gone::contains);
       for (Task t : swept.changed()) {
         journal.save(t);
@@ -426,13 +456,6 @@ public final class PullDispatcher implements AutoCloseable {
         }
       }
       swept.removed().forEach(journal::delete);
-      for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
-        Waiter w = it.next();
-        if (gone.contains(w.worker)) {
-          w.kicked = true;
-          w.signal.signal();
-        }
-      }
     } finally {
       lock.unlock();
     }
@@ -445,6 +468,11 @@ public final class PullDispatcher implements AutoCloseable {
       LOG.log(Level.INFO, "task sweep: " + requeued + " back in the queue, " + failed + " failed");
     }
     return new Sweep(requeued, failed, swept.removed().size());
+  }
+
+  /** The worker's phase now; Offline when it is no longer registered. */
+  private WorkerPhase phaseOf(String worker) {
+    return pool.worker(worker).map(WorkerView::phase).orElse(WorkerPhase.Offline);
   }
 
   /** Runs {@link #sweep} every {@code period} on a daemon thread. */
@@ -485,6 +513,7 @@ public final class PullDispatcher implements AutoCloseable {
       queue.counts().forEach((state, n) -> out.put(state.wire(), n));
       out.put("queued_by_service", queue.queuedByService());
       out.put("waiting_polls", waiters.size());
+      out.put("held_bytes", queue.heldBytes());
     } finally {
       lock.unlock();
     }
@@ -588,6 +617,11 @@ public final class PullDispatcher implements AutoCloseable {
     return e.getCause() instanceof StoreException s
         ? s
         : new StoreException("cannot save the task: " + e.getMessage(), e);
+  }
+
+  /** About the memory a JSON value takes: its length as text. */
+  static long sizeOf(JsonNode node) {
+    return node == null ? 0 : String.valueOf(node).length();
   }
 
   static String digest(String service, String route, String model, JsonNode request) {

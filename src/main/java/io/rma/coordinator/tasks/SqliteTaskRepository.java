@@ -31,10 +31,11 @@ public final class SqliteTaskRepository implements AutoCloseable {
   private static final String COLUMNS =
       "id, seq, service, route, model, request, idempotency_key, request_digest, state, attempt,"
           + " max_attempts, lease_holder, lease_deadline, created_at, queued_at, finished_at,"
-          + " result, status_code, completed_by, failure, error, history";
+          + " result, status_code, completed_by, failure, error, history, bytes";
 
   private final Connection connection;
   private final PreparedStatement upsert;
+  private final PreparedStatement update;
   private final PreparedStatement delete;
 
   public SqliteTaskRepository(Path file) {
@@ -71,14 +72,22 @@ public final class SqliteTaskRepository implements AutoCloseable {
                 + " completed_by TEXT,"
                 + " failure TEXT,"
                 + " error TEXT,"
-                + " history TEXT NOT NULL)");
+                + " history TEXT NOT NULL,"
+                + " bytes INTEGER NOT NULL)");
       }
       connection.setAutoCommit(false);
       upsert =
           connection.prepareStatement(
               "INSERT OR REPLACE INTO rma_tasks ("
                   + COLUMNS
-                  + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                  + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      // A change of state leaves the request (written once) in place until the task finishes.
+      update =
+          connection.prepareStatement(
+              "UPDATE rma_tasks SET request = CASE WHEN ? THEN NULL ELSE request END, state = ?,"
+                  + " attempt = ?, lease_holder = ?, lease_deadline = ?, queued_at = ?,"
+                  + " finished_at = ?, result = ?, status_code = ?, completed_by = ?, failure = ?,"
+                  + " error = ?, history = ?, bytes = ? WHERE id = ?");
       delete = connection.prepareStatement("DELETE FROM rma_tasks WHERE id = ?");
     } catch (SQLException | java.io.IOException e) {
       throw new StoreException("cannot open database " + file + ": " + e.getMessage(), e);
@@ -100,19 +109,29 @@ public final class SqliteTaskRepository implements AutoCloseable {
     }
   }
 
-  /** Writes tasks and deletes ids in one transaction: all of it is on disk when this returns. */
-  public synchronized void write(List<Task> save, List<String> remove) {
+  /**
+   * Writes new tasks whole, the new state of known ones, and deletes ids, in one transaction: all
+   * of it is on disk when this returns.
+   */
+  public synchronized void write(List<Task> insert, List<Task> change, List<String> remove) {
     try {
-      for (Task t : save) {
+      for (Task t : insert) {
         bind(t);
         upsert.addBatch();
+      }
+      for (Task t : change) {
+        bindChange(t);
+        update.addBatch();
       }
       for (String id : remove) {
         delete.setString(1, id);
         delete.addBatch();
       }
-      if (!save.isEmpty()) {
+      if (!insert.isEmpty()) {
         upsert.executeBatch();
+      }
+      if (!change.isEmpty()) {
+        update.executeBatch();
       }
       if (!remove.isEmpty()) {
         delete.executeBatch();
@@ -121,6 +140,7 @@ public final class SqliteTaskRepository implements AutoCloseable {
     } catch (SQLException | JsonProcessingException e) {
       try {
         upsert.clearBatch();
+        update.clearBatch();
         delete.clearBatch();
         connection.rollback();
       } catch (SQLException rollback) {
@@ -142,6 +162,7 @@ public final class SqliteTaskRepository implements AutoCloseable {
   public synchronized void close() {
     try {
       upsert.close();
+      update.close();
       delete.close();
       connection.close();
     } catch (SQLException e) {
@@ -173,6 +194,26 @@ public final class SqliteTaskRepository implements AutoCloseable {
     p.setString(20, t.failure() == null ? null : t.failure().name());
     p.setString(21, t.error());
     p.setString(22, JSON.writeValueAsString(t.history()));
+    p.setLong(23, t.bytes());
+  }
+
+  private void bindChange(Task t) throws SQLException, JsonProcessingException {
+    PreparedStatement p = update;
+    p.setBoolean(1, t.request() == null);
+    p.setString(2, t.state().name());
+    p.setInt(3, t.attempt());
+    p.setString(4, t.leaseHolder());
+    setInstant(p, 5, t.leaseDeadline());
+    setInstant(p, 6, t.queuedAt());
+    setInstant(p, 7, t.finishedAt());
+    p.setString(8, t.result() == null ? null : JSON.writeValueAsString(t.result()));
+    p.setInt(9, t.statusCode());
+    p.setString(10, t.completedBy());
+    p.setString(11, t.failure() == null ? null : t.failure().name());
+    p.setString(12, t.error());
+    p.setString(13, t.history().isEmpty() ? "[]" : JSON.writeValueAsString(t.history()));
+    p.setLong(14, t.bytes());
+    p.setString(15, t.id());
   }
 
   private static Task read(ResultSet rs) throws SQLException, JsonProcessingException {
@@ -201,7 +242,8 @@ public final class SqliteTaskRepository implements AutoCloseable {
         rs.getString(19),
         failure == null ? null : Failure.valueOf(failure),
         rs.getString(21),
-        JSON.readValue(rs.getString(22), STRINGS));
+        JSON.readValue(rs.getString(22), STRINGS),
+        rs.getLong(23));
   }
 
   private static void setInstant(PreparedStatement p, int i, Instant t) throws SQLException {

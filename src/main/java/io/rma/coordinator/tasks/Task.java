@@ -31,6 +31,7 @@ import java.util.List;
  * @param failure why it failed
  * @param error the message the client gets when it failed
  * @param history one line per lost or failed attempt, oldest first
+ * @param bytes the size of what it holds in memory: its request until it finishes, then its result
  */
 public record Task(
     String id,
@@ -54,7 +55,8 @@ public record Task(
     String completedBy,
     Failure failure,
     String error,
-    List<String> history) {
+    List<String> history,
+    long bytes) {
 
   public Task {
     history = List.copyOf(history);
@@ -83,7 +85,8 @@ public record Task(
         null,
         null,
         null,
-        history);
+        history,
+        bytes);
   }
 
   Task extended(Instant deadline) {
@@ -109,7 +112,8 @@ public record Task(
         null,
         null,
         null,
-        history);
+        history,
+        bytes);
   }
 
   /** Back in the queue; {@code note} says what happened to the attempt (null: not counted). */
@@ -136,10 +140,11 @@ public record Task(
         null,
         null,
         null,
-        note == null ? history : append(history, note));
+        note == null ? history : append(history, note),
+        bytes);
   }
 
-  Task completed(Instant now, JsonNode answer, int status, String worker) {
+  Task completed(Instant now, JsonNode answer, int status, String worker, long resultBytes) {
     return new Task(
         id,
         seq,
@@ -162,7 +167,8 @@ public record Task(
         worker,
         null,
         null,
-        history);
+        history,
+        resultBytes);
   }
 
   Task failed(Instant now, Failure why, String note, String message) {
@@ -188,7 +194,8 @@ public record Task(
         null,
         why,
         message,
-        note == null ? history : append(history, note));
+        note == null ? history : append(history, note),
+        0);
   }
 
   private static List<String> append(List<String> list, String line) {

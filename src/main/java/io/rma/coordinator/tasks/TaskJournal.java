@@ -26,8 +26,11 @@ final class TaskJournal implements AutoCloseable {
   private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
   private static final int MAX_BATCH = 2048;
 
-  /** One change: a task to write, or an id to delete, or neither (a barrier). */
-  private record Op(Task save, String delete, CompletableFuture<Void> done) {}
+  /**
+   * One change: a task to write (whole when {@code insert}, else its state), or an id to delete, or
+   * neither (a barrier).
+   */
+  private record Op(Task save, boolean insert, String delete, CompletableFuture<Void> done) {}
 
   private final SqliteTaskRepository repository;
   private final LinkedBlockingQueue<Op> pending = new LinkedBlockingQueue<>();
@@ -63,18 +66,23 @@ final class TaskJournal implements AutoCloseable {
     return repository == null ? List.of() : repository.loadAll();
   }
 
-  /** Queues the task's new state; the future completes when it is on disk. */
+  /** Queues a new task; the future completes when it is on disk. */
+  CompletableFuture<Void> insert(Task t) {
+    return submit(new Op(t, true, null, null));
+  }
+
+  /** Queues the new state of a task already written; the future completes when it is on disk. */
   CompletableFuture<Void> save(Task t) {
-    return submit(new Op(t, null, null));
+    return submit(new Op(t, false, null, null));
   }
 
   CompletableFuture<Void> delete(String id) {
-    return submit(new Op(null, id, null));
+    return submit(new Op(null, false, id, null));
   }
 
   /** Completes when everything queued before it is on disk. */
   CompletableFuture<Void> barrier() {
-    return submit(new Op(null, null, null));
+    return submit(new Op(null, false, null, null));
   }
 
   private CompletableFuture<Void> submit(Op op) {
@@ -85,7 +93,7 @@ final class TaskJournal implements AutoCloseable {
       return CompletableFuture.failedFuture(new StoreException("the task journal is closed", null));
     }
     CompletableFuture<Void> done = new CompletableFuture<>();
-    pending.add(new Op(op.save(), op.delete(), done));
+    pending.add(new Op(op.save(), op.insert(), op.delete(), done));
     return done;
   }
 
@@ -126,22 +134,29 @@ final class TaskJournal implements AutoCloseable {
   }
 
   private void commit(List<Op> batch) {
-    // Only the latest state of a task in the batch needs writing.
-    Map<String, Task> saves = new LinkedHashMap<>();
+    // Only the latest state of a task in the batch needs writing; a task new in this batch is
+    // written whole, in its latest state.
+    Map<String, Task> inserts = new LinkedHashMap<>();
+    Map<String, Task> changes = new LinkedHashMap<>();
     List<String> deletes = new ArrayList<>();
     for (Op op : batch) {
       if (op.save() != null) {
-        saves.put(op.save().id(), op.save());
-        deletes.remove(op.save().id());
+        String id = op.save().id();
+        if (op.insert() || inserts.containsKey(id)) {
+          inserts.put(id, op.save());
+        } else {
+          changes.put(id, op.save());
+        }
       } else if (op.delete() != null) {
-        saves.remove(op.delete());
+        inserts.remove(op.delete());
+        changes.remove(op.delete());
         deletes.add(op.delete());
       }
     }
     try {
-      repository.write(List.copyOf(saves.values()), deletes);
+      repository.write(List.copyOf(inserts.values()), List.copyOf(changes.values()), deletes);
       commits.incrementAndGet();
-      written.addAndGet(saves.size() + deletes.size());
+      written.addAndGet(inserts.size() + changes.size() + deletes.size());
       batch.forEach(op -> op.done().complete(null));
     } catch (RuntimeException e) {
       LOG.log(Level.ERROR, "cannot write " + batch.size() + " task changes: " + e.getMessage());

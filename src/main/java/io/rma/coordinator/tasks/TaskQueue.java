@@ -50,6 +50,11 @@ final class TaskQueue {
   private final Map<String, String> byKey = new HashMap<>();
   private long nextSeq = 1;
 
+  /** Sum of {@link Task#bytes()} of every task held. */
+  private long heldBytes;
+
+  private final List<String> forgotten = new ArrayList<>();
+
   TaskQueue(TaskSettings settings, Clock clock) {
     this.settings = settings;
     this.clock = clock;
@@ -67,7 +72,13 @@ final class TaskQueue {
    *     key names a task for a different request
    */
   Submitted submit(
-      String service, String route, String model, JsonNode request, String key, String digest) {
+      String service,
+      String route,
+      String model,
+      JsonNode request,
+      String key,
+      String digest,
+      long size) {
     if (key != null) {
       Optional<Task> existing = byKey(key);
       if (existing.isPresent()) {
@@ -94,6 +105,22 @@ final class TaskQueue {
               + " tasks waiting); try again later",
           settings.retryAfter());
     }
+    // Finished results give way to new work when memory runs short.
+    while (heldBytes + size > settings.maxBytes()) {
+      if (forgetOldestFinished() == null) {
+        break;
+      }
+    }
+    if (heldBytes + size > settings.maxBytes()) {
+      throw new TaskRejection(
+          Kind.QUEUE_FULL,
+          "queued and running tasks hold "
+              + heldBytes / 1024
+              + " KiB of requests, the most the coordinator keeps is "
+              + settings.maxBytes() / 1024
+              + " KiB; try again later",
+          settings.retryAfter());
+    }
     Instant now = clock.instant();
     Task task =
         new Task(
@@ -118,8 +145,10 @@ final class TaskQueue {
             null,
             null,
             null,
-            List.of());
+            List.of(),
+            size);
     tasks.put(task.id(), task);
+    heldBytes += size;
     queue.put(task.seq(), task.id());
     if (key != null) {
       byKey.put(key, task.id());
@@ -191,9 +220,10 @@ final class TaskQueue {
    * @throws TaskRejection NOT_FOUND for an unknown task; CONFLICT for anyone but the lease holder
    *     of the current attempt, or a finished task
    */
-  Task complete(String id, String worker, Integer attempt, JsonNode result, int statusCode) {
+  Task complete(
+      String id, String worker, Integer attempt, JsonNode result, int statusCode, long size) {
     Task t = held(id, worker, attempt);
-    Task done = t.completed(clock.instant(), result, statusCode, worker);
+    Task done = t.completed(clock.instant(), result, statusCode, worker, size);
     finish(done);
     return done;
   }
@@ -277,31 +307,43 @@ final class TaskQueue {
         changed.add(lose(t, where + "no result before the lease ran out at " + t.leaseDeadline()));
       }
     }
+    Instant cutoff = now.minus(settings.queueTimeout());
     for (TreeMap<Long, String> queue : queues.values()) {
-      for (String id : List.copyOf(queue.values())) {
+      List<Task> expired = new ArrayList<>();
+      // Submission order is creation order, and a task entered the queue no earlier than it was
+      // created: past the first task created after the cutoff, none can have waited too long.
+      // The scan stays short however long the queue is (it runs under the dispatcher's lock).
+      for (String id : queue.values()) {
         Task t = tasks.get(id);
-        if (!t.queuedAt().plus(settings.queueTimeout()).isAfter(now)) {
-          queue.remove(t.seq());
-          Task done =
-              t.failed(
-                  now,
-                  Failure.NOT_PICKED_UP,
-                  null,
-                  "task "
-                      + id
-                      + ": no pull worker of service "
-                      + t.service()
-                      + (t.model() == null ? "" : " serving model " + t.model())
-                      + " took it within "
-                      + settings.queueTimeout().toSeconds()
-                      + "s"
-                      + (t.history().isEmpty() ? "" : " (" + String.join("; ", t.history()) + ")"));
-          finish(done);
-          changed.add(done);
+        if (t.createdAt().isAfter(cutoff)) {
+          break;
+        }
+        if (!t.queuedAt().isAfter(cutoff)) {
+          expired.add(t);
         }
       }
+      for (Task t : expired) {
+        queue.remove(t.seq());
+        Task done =
+            t.failed(
+                now,
+                Failure.NOT_PICKED_UP,
+                null,
+                "task "
+                    + t.id()
+                    + ": no pull worker of service "
+                    + t.service()
+                    + (t.model() == null ? "" : " serving model " + t.model())
+                    + " took it within "
+                    + settings.queueTimeout().toSeconds()
+                    + "s"
+                    + (t.history().isEmpty() ? "" : " (" + String.join("; ", t.history()) + ")"));
+        finish(done);
+        changed.add(done);
+      }
     }
-    List<String> removed = new ArrayList<>();
+    List<String> removed = new ArrayList<>(forgotten);
+    forgotten.clear();
     while (!finished.isEmpty()) {
       Task t = tasks.get(finished.peekFirst());
       if (t == null) {
@@ -309,7 +351,7 @@ final class TaskQueue {
         continue;
       }
       boolean expired = !t.finishedAt().plus(settings.retention()).isAfter(now);
-      if (!expired && finished.size() <= settings.retainMax()) {
+      if (!expired && finished.size() <= settings.retainMax() && heldBytes <= settings.maxBytes()) {
         break;
       }
       finished.pollFirst();
@@ -319,11 +361,40 @@ final class TaskQueue {
     return new Swept(changed, removed);
   }
 
+  /**
+   * Forgets the oldest finished task to make room; null when none is left. The id is reported by
+   * the next {@link #sweep} (or {@link #drainForgotten}) so the file forgets it too.
+   */
+  private String forgetOldestFinished() {
+    while (!finished.isEmpty()) {
+      Task t = tasks.get(finished.pollFirst());
+      if (t != null) {
+        remove(t);
+        forgotten.add(t.id());
+        return t.id();
+      }
+    }
+    return null;
+  }
+
+  /** Ids forgotten to make room since the last call, for the journal. */
+  List<String> drainForgotten() {
+    List<String> out = List.copyOf(forgotten);
+    forgotten.clear();
+    return out;
+  }
+
+  /** Memory held by requests and results. */
+  long heldBytes() {
+    return heldBytes;
+  }
+
   /** Puts tasks read back from the database file in place (at start). */
   void restore(Collection<Task> loaded) {
     List<Task> done = new ArrayList<>();
     for (Task t : loaded) {
       tasks.put(t.id(), t);
+      heldBytes += t.bytes();
       nextSeq = Math.max(nextSeq, t.seq() + 1);
       if (t.idempotencyKey() != null) {
         byKey.put(t.idempotencyKey(), t.id());
@@ -449,13 +520,17 @@ final class TaskQueue {
   }
 
   private void finish(Task done) {
-    tasks.put(done.id(), done);
+    Task before = tasks.put(done.id(), done);
+    heldBytes += done.bytes() - (before == null ? 0 : before.bytes());
     leased.remove(done.id());
     finished.addLast(done.id());
   }
 
   private void remove(Task t) {
-    tasks.remove(t.id());
+    Task gone = tasks.remove(t.id());
+    if (gone != null) {
+      heldBytes -= gone.bytes();
+    }
     if (t.idempotencyKey() != null && t.id().equals(byKey.get(t.idempotencyKey()))) {
       byKey.remove(t.idempotencyKey());
     }

@@ -16,6 +16,8 @@ import java.time.Duration;
  * @param maxPollWait the longest a worker's {@code wait=} long poll may hold
  * @param maxPollBatch the most tasks one poll may take ({@code max=})
  * @param retryAfter what a refused client is told to wait ({@code Retry-After})
+ * @param maxBytes memory for requests and results held; past it new tasks are refused (429) once no
+ *     finished result is left to forget
  */
 public record TaskSettings(
     int queueCapacity,
@@ -28,10 +30,11 @@ public record TaskSettings(
     Duration resultWait,
     Duration maxPollWait,
     int maxPollBatch,
-    Duration retryAfter) {
+    Duration retryAfter,
+    long maxBytes) {
 
   public TaskSettings {
-    if (queueCapacity < 1 || maxAttempts < 1 || retainMax < 0 || maxPollBatch < 1) {
+    if (queueCapacity < 1 || maxAttempts < 1 || retainMax < 0 || maxPollBatch < 1 || maxBytes < 1) {
       throw new IllegalArgumentException(
           "task queue capacity, attempts and poll batch must be at least 1");
     }
@@ -49,6 +52,7 @@ public record TaskSettings(
         Duration.ofSeconds(60),
         Duration.ofSeconds(30),
         32,
-        Duration.ofSeconds(1));
+        Duration.ofSeconds(1),
+        64L * 1024 * 1024);
   }
 }

@@ -5,6 +5,7 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.rma.coordinator.api.v1alpha1.RMAWorker;
 import io.rma.coordinator.api.v1alpha1.WorkerPhase;
 import io.rma.coordinator.health.Pool;
 import io.rma.coordinator.health.WorkerView;
@@ -67,7 +68,8 @@ public final class TaskWorkerService implements HttpService {
             number(req, "wait", 0, 0, Double.MAX_VALUE),
             tasks.settings().maxPollWait().toMillis() / 1000.0);
     Duration wait = Duration.ofMillis((long) (waitSeconds * 1000));
-    WorkerView worker = known(req, id);
+    known(req, id);
+    WorkerView worker = pool.worker(id).orElseThrow(() -> notRegistered(id));
 
     Map<String, Object> answer = new LinkedHashMap<>();
     if (!PullDispatcher.pulls(worker.worker().getSpec())) {
@@ -161,19 +163,17 @@ public final class TaskWorkerService implements HttpService {
   }
 
   /** The registered worker behind a call, with its credential checked (as heartbeats are). */
-  private WorkerView known(ServerRequest req, String id) {
-    WorkerView worker =
-        pool.worker(id)
-            .orElseThrow(
-                () ->
-                    new ApiException(
-                        404,
-                        "worker "
-                            + id
-                            + " is not registered: register again with POST /api/worker/register",
-                        Map.of("action", "register")));
-    auth.check(req, worker.worker());
+  private RMAWorker known(ServerRequest req, String id) {
+    RMAWorker worker = pool.store().get(id).orElseThrow(() -> notRegistered(id));
+    auth.check(req, worker);
     return worker;
+  }
+
+  private static ApiException notRegistered(String id) {
+    return new ApiException(
+        404,
+        "worker " + id + " is not registered: register again with POST /api/worker/register",
+        Map.of("action", "register"));
   }
 
   /** A task as its worker receives it. */

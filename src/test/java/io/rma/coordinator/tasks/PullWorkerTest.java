@@ -147,9 +147,12 @@ class PullWorkerTest {
     // the sweep sees it Offline, so the task moves on heartbeats alone.
     clock.advance(Duration.ofSeconds(95));
     steady.heartbeat();
+    CompletableFuture<List<JsonNode>> waiting = inBackground(() -> steady.poll(1, 20));
+    await().atMost(Duration.ofSeconds(10)).until(() -> api.coordinator.tasks().waitingPolls() == 1);
     assertThat(api.coordinator.tasks().sweep().requeued()).isEqualTo(1);
 
-    JsonNode second = steady.pollOne();
+    // The waiting poll of the healthy worker is handed the task at once.
+    JsonNode second = waiting.get(10, TimeUnit.SECONDS).get(0);
     assertThat(second.get("task_id").asText()).isEqualTo(id);
     assertThat(second.get("attempt").asInt()).isEqualTo(2);
 
@@ -309,6 +312,23 @@ class PullWorkerTest {
     assertThat(late.statusCode()).as(late.body()).isEqualTo(504);
     String url = json(late).get("status_url").asText();
     assertThat(api.get(url).json().get("status").asText()).isEqualTo("queued");
+  }
+
+  @Test
+  void aWaitingPollOfAWorkerThatIsNoLongerHealthyIsTurnedAway() throws Exception {
+    start(Map.of());
+    PullWorker worker = PullWorker.register(api, "rag");
+    CompletableFuture<List<JsonNode>> waiting = inBackground(() -> worker.poll(1, 20));
+    await().atMost(Duration.ofSeconds(10)).until(() -> api.coordinator.tasks().waitingPolls() == 1);
+    worker.heartbeat("degraded");
+    api.coordinator.tasks().sweep();
+    assertThat(waiting.get(10, TimeUnit.SECONDS)).isEmpty();
+    // Another worker (not polling now) can take rag work, so the task is accepted; it waits for
+    // that worker rather than going to the degraded one.
+    PullWorker.register(api, "rag");
+    String id = submitAsync(RAG_TASK);
+    assertThat(api.get("/api/inference/tasks/" + id).json().get("status").asText())
+        .isEqualTo("queued");
   }
 
   @Test

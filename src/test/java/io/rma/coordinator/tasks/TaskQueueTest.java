@@ -18,6 +18,10 @@ class TaskQueueTest {
   private final MutableClock clock = MutableClock.at("2026-01-01T00:00:00Z");
 
   private TaskQueue queue(int capacity, int attempts) {
+    return queue(capacity, attempts, TaskSettings.defaults().maxBytes());
+  }
+
+  private TaskQueue queue(int capacity, int attempts, long maxBytes) {
     TaskSettings d = TaskSettings.defaults();
     return new TaskQueue(
         new TaskSettings(
@@ -31,7 +35,8 @@ class TaskQueueTest {
             d.resultWait(),
             d.maxPollWait(),
             d.maxPollBatch(),
-            d.retryAfter()),
+            d.retryAfter(),
+            maxBytes),
         clock);
   }
 
@@ -44,7 +49,7 @@ class TaskQueueTest {
   }
 
   private static Task submit(TaskQueue q, String service, String model) {
-    return q.submit(service, "/query", model, body("{\"q\": 1}"), null, null).task();
+    return q.submit(service, "/query", model, body("{\"q\": 1}"), null, null, 10).task();
   }
 
   @Test
@@ -108,22 +113,22 @@ class TaskQueueTest {
     Task t = submit(q, "rag", null);
     q.lease("w1", List.of("rag"), List.of(), 1);
 
-    assertThatThrownBy(() -> q.complete(t.id(), "w2", null, body("1"), 200))
+    assertThatThrownBy(() -> q.complete(t.id(), "w2", null, body("1"), 200, 10))
         .isInstanceOfSatisfying(
             TaskRejection.class, e -> assertThat(e.kind()).isEqualTo(Kind.CONFLICT));
-    assertThatThrownBy(() -> q.complete(t.id(), "w1", 2, body("1"), 200))
+    assertThatThrownBy(() -> q.complete(t.id(), "w1", 2, body("1"), 200, 10))
         .isInstanceOfSatisfying(
             TaskRejection.class, e -> assertThat(e.getMessage()).contains("current attempt is 1"));
-    assertThatThrownBy(() -> q.complete("nope", "w1", null, body("1"), 200))
+    assertThatThrownBy(() -> q.complete("nope", "w1", null, body("1"), 200, 10))
         .isInstanceOfSatisfying(
             TaskRejection.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
 
-    Task done = q.complete(t.id(), "w1", 1, body("{\"answer\": 42}"), 200);
+    Task done = q.complete(t.id(), "w1", 1, body("{\"answer\": 42}"), 200, 10);
     assertThat(done.state()).isEqualTo(TaskState.COMPLETED);
     assertThat(done.result().get("answer").asInt()).isEqualTo(42);
     assertThat(done.request()).isNull();
     // A duplicate changes nothing.
-    assertThatThrownBy(() -> q.complete(t.id(), "w1", 1, body("{\"answer\": 0}"), 200))
+    assertThatThrownBy(() -> q.complete(t.id(), "w1", 1, body("{\"answer\": 0}"), 200, 10))
         .isInstanceOfSatisfying(
             TaskRejection.class, e -> assertThat(e.kind()).isEqualTo(Kind.CONFLICT));
     assertThat(q.get(t.id()).orElseThrow().result().get("answer").asInt()).isEqualTo(42);
@@ -146,7 +151,7 @@ class TaskQueueTest {
         .contains("lease ran out");
 
     // The late answer of the first attempt changes nothing.
-    assertThatThrownBy(() -> q.complete(t.id(), "w1", 1, body("1"), 200))
+    assertThatThrownBy(() -> q.complete(t.id(), "w1", 1, body("1"), 200, 10))
         .isInstanceOf(TaskRejection.class);
 
     Task second = q.lease("w2", List.of("rag"), List.of(), 1).get(0);
@@ -203,12 +208,12 @@ class TaskQueueTest {
   @Test
   void theSameIdempotencyKeyReturnsTheSameTaskAndADifferentRequestIsRefused() {
     TaskQueue q = queue(10, 3);
-    Task first = q.submit("rag", "/query", null, body("{\"q\": 1}"), "k1", "d1").task();
-    TaskQueue.Submitted again = q.submit("rag", "/query", null, body("{\"q\": 1}"), "k1", "d1");
+    Task first = q.submit("rag", "/query", null, body("{\"q\": 1}"), "k1", "d1", 10).task();
+    TaskQueue.Submitted again = q.submit("rag", "/query", null, body("{\"q\": 1}"), "k1", "d1", 10);
     assertThat(again.created()).isFalse();
     assertThat(again.task().id()).isEqualTo(first.id());
     assertThat(q.queued("rag")).isEqualTo(1);
-    assertThatThrownBy(() -> q.submit("rag", "/query", null, body("{\"q\": 2}"), "k1", "d2"))
+    assertThatThrownBy(() -> q.submit("rag", "/query", null, body("{\"q\": 2}"), "k1", "d2", 10))
         .isInstanceOfSatisfying(
             TaskRejection.class, e -> assertThat(e.kind()).isEqualTo(Kind.KEY_REUSED));
   }
@@ -216,9 +221,9 @@ class TaskQueueTest {
   @Test
   void finishedTasksAreForgottenAfterTheRetentionOrPastTheCap() {
     TaskQueue q = queue(10, 3);
-    Task a = q.submit("rag", "/query", null, body("1"), "ka", "d").task();
+    Task a = q.submit("rag", "/query", null, body("1"), "ka", "d", 10).task();
     q.lease("w", List.of("rag"), List.of(), 1);
-    q.complete(a.id(), "w", 1, body("1"), 200);
+    q.complete(a.id(), "w", 1, body("1"), 200, 10);
     clock.advance(Duration.ofMinutes(9));
     assertThat(q.sweep(w -> false).removed()).isEmpty();
     clock.advance(Duration.ofMinutes(1));
@@ -230,7 +235,7 @@ class TaskQueueTest {
     for (int i = 0; i < 5; i++) {
       Task t = submit(q, "rag", null);
       q.lease("w", List.of("rag"), List.of(), 1);
-      q.complete(t.id(), "w", 1, body("1"), 200);
+      q.complete(t.id(), "w", 1, body("1"), 200, 10);
     }
     assertThat(q.sweep(w -> false).removed()).hasSize(2);
     assertThat(q.counts().get(TaskState.COMPLETED)).isEqualTo(3);
@@ -265,7 +270,30 @@ class TaskQueueTest {
         .containsExactly(b.id(), c.id());
     Task d = submit(again, "rag", null);
     assertThat(d.seq()).isGreaterThan(c.seq());
-    assertThat(again.complete(a.id(), "w1", 1, body("1"), 200).state())
+    assertThat(again.complete(a.id(), "w1", 1, body("1"), 200, 10).state())
         .isEqualTo(TaskState.COMPLETED);
+  }
+
+  @Test
+  void memoryForRequestsIsBoundedAndFinishedResultsGiveWayToNewWork() {
+    TaskQueue q = queue(100, 3, 100);
+    JsonNode request = body("{\"q\": 1}");
+    Task a = q.submit("rag", "/query", null, request, null, null, 40).task();
+    q.submit("rag", "/query", null, request, null, null, 40);
+    assertThatThrownBy(() -> q.submit("rag", "/query", null, request, null, null, 40))
+        .isInstanceOfSatisfying(
+            TaskRejection.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(Kind.QUEUE_FULL);
+              assertThat(e.getMessage()).contains("KiB");
+            });
+    q.lease("w", List.of("rag"), List.of(), 1);
+    q.complete(a.id(), "w", 1, body("1"), 200, 30);
+    assertThat(q.heldBytes()).isEqualTo(70);
+    // 70 + 40 > 100: the finished result is forgotten to make room.
+    q.submit("rag", "/query", null, request, null, null, 40);
+    assertThat(q.drainForgotten()).containsExactly(a.id());
+    assertThat(q.get(a.id())).isEmpty();
+    assertThat(q.heldBytes()).isEqualTo(80);
   }
 }
