@@ -95,8 +95,10 @@ class PullWorkerTest {
     assertThat(polled.get("status").asText()).isEqualTo("completed");
     assertThat(polled.get("result").get("answer").asText()).isEqualTo("42");
 
-    // The health loop folds the count into the worker's status; admin stats sum it.
-    api.coordinator.loop().runOnce();
+    // The health loop folds the count into the worker's status (one write), admin stats sum it,
+    // and the next pass, with no new result, writes nothing.
+    assertThat(api.coordinator.loop().runOnce().statusWrites()).isEqualTo(1);
+    assertThat(api.coordinator.loop().runOnce().statusWrites()).isZero();
     assertThat(api.get("/api/admin/stats").json().get("total_tasks_completed").asLong())
         .isEqualTo(1);
     assertThat(
