@@ -273,6 +273,9 @@ public final class PullDispatcher implements AutoCloseable {
       Collection<String> models,
       int max,
       Duration wait) {
+    if (max < 1) {
+      throw new IllegalArgumentException("a poll takes at least one task");
+    }
     List<Task> got = new ArrayList<>();
     lock.lock();
     try {
