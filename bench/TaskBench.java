@@ -1,14 +1,13 @@
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.helidon.webserver.WebServer;
-import io.rma.coordinator.runtime.ConfigLoader;
-import io.rma.coordinator.runtime.Coordinator;
-import io.rma.coordinator.tasks.PullDispatcher;
-import io.rma.coordinator.tasks.TaskRejection;
 import io.helidon.http.HeaderNames;
 import io.helidon.webclient.http1.Http1Client;
 import io.helidon.webclient.http1.Http1ClientRequest;
 import io.helidon.webclient.http1.Http1ClientResponse;
+import io.helidon.webserver.WebServer;
+import io.rma.coordinator.runtime.ConfigLoader;
+import io.rma.coordinator.runtime.Coordinator;
+import io.rma.coordinator.tasks.TaskRejection;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,9 +30,10 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>One coordinator in this JVM on a random port, several pull workers as virtual threads that
  * long-poll GET /api/worker/tasks and answer each task with POST /api/worker/tasks/{id}/result over
- * real HTTP (Helidon's Http1Client, keep-alive connections; it shares the 2 cores with the server). Tasks are queued through the router's seam (PullDispatcher.submit,
- * "--enqueue seam") or through POST /api/inference/tasks with Prefer: respond-async ("--enqueue
- * http"). Each task carries its enqueue time; pickup = when the worker has parsed the poll answer.
+ * real HTTP (Helidon's Http1Client, keep-alive connections; it shares the 2 cores with the server).
+ * Tasks are queued through the router's seam (PullDispatcher.submit, "--enqueue seam") or through
+ * POST /api/inference/tasks with Prefer: respond-async ("--enqueue http"). Each task carries its
+ * enqueue time; pickup = when the worker has parsed the poll answer.
  *
  * <p>Run with bench/tasks.sh.
  */
@@ -45,8 +45,10 @@ public final class TaskBench {
   private final int batch;
   private final int producers;
   private final boolean httpEnqueue;
+
   /** Tasks queued but not yet answered, at most: producers wait for room (closed-loop load). */
   private final java.util.concurrent.Semaphore inflight;
+
   private Coordinator coordinator;
   private WebServer server;
   private String base;
@@ -88,11 +90,7 @@ public final class TaskBench {
     coordinator = Coordinator.standalone(ConfigLoader.load(env), Clock.systemUTC());
     server = coordinator.start(0);
     base = "http://localhost:" + server.port();
-    http =
-        Http1Client.builder()
-            .baseUri(base)
-            .readTimeout(Duration.ofSeconds(30))
-            .build();
+    http = Http1Client.builder().baseUri(base).readTimeout(Duration.ofSeconds(30)).build();
     for (int i = 0; i < workers; i++) {
       JsonNode reg =
           JSON.readTree(
@@ -102,13 +100,14 @@ public final class TaskBench {
                       + " \"services\": [\"rag\"]}",
                   null,
                   Map.of())[1]);
-      credentials.add(new String[] {reg.get("worker_id").asText(), reg.get("worker_token").asText()});
+      credentials.add(
+          new String[] {reg.get("worker_id").asText(), reg.get("worker_token").asText()});
     }
     int total = Integer.parseInt(opts.getOrDefault("tasks", "60000"));
     int paced = Integer.parseInt(opts.getOrDefault("paced", "3000"));
     System.out.printf(
-        "pull-task benchmark: %d pull workers (poll max=%d, wait=5s), %d producers keeping at most %d"
-            + " tasks in flight, enqueue via %s, store %s, %d cores%n",
+        "pull-task benchmark: %d pull workers (poll max=%d, wait=5s), %d producers keeping at most"
+            + " %d tasks in flight, enqueue via %s, store %s, %d cores%n",
         workers,
         batch,
         producers,
@@ -296,9 +295,7 @@ public final class TaskBench {
     String request = "{\"query\": \"what is in the queue\", \"t0\": " + t0 + "}";
     if (!httpEnqueue) {
       try {
-        coordinator
-            .tasks()
-            .submit("rag", "/query", JSON.readTree(request), Optional.empty());
+        coordinator.tasks().submit("rag", "/query", JSON.readTree(request), Optional.empty());
         return true;
       } catch (TaskRejection e) {
         return false;

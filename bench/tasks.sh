@@ -4,8 +4,8 @@
 #
 #   bench/tasks.sh                              # memory store, enqueue through the router's seam
 #   bench/tasks.sh --enqueue http               # enqueue through POST /api/inference/tasks too
-#   bench/tasks.sh --db /tmp/bench/rma.db       # with the SQLite file (DATABASE_PATH)
-#   options: --workers 4 --batch 16 --producers 4 --tasks 60000 --paced 3000 --gap-ms 2
+#   bench/tasks.sh --db /tmp/bench/rma.db       # with the SQLite file (DATABASE_PATH; use a new path)
+#   options: --workers 4 --batch 16 --producers 4 --inflight 256 --tasks 60000 --paced 3000 --gap-ms 2
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ -z "${JAVA_HOME:-}" ]]; then
