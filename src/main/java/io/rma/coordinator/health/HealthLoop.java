@@ -29,6 +29,7 @@ public final class HealthLoop implements AutoCloseable {
   private final PhasePolicy phases;
   private final WorkerStatusPolicy statuses;
   private final HealthSettings settings;
+  private final CompletedTasks completed;
   private final Map<String, Instant> lastWritten = new ConcurrentHashMap<>();
   private ScheduledExecutorService scheduler;
   private boolean pausedLogged;
@@ -38,10 +39,23 @@ public final class HealthLoop implements AutoCloseable {
 
   public HealthLoop(
       Pool pool, PhasePolicy phases, WorkerStatusPolicy statuses, HealthSettings settings) {
+    this(pool, phases, statuses, settings, CompletedTasks.NONE);
+  }
+
+  /**
+   * @param completed results counted since the last pass, added to {@code tasksCompleted}
+   */
+  public HealthLoop(
+      Pool pool,
+      PhasePolicy phases,
+      WorkerStatusPolicy statuses,
+      HealthSettings settings,
+      CompletedTasks completed) {
     this.pool = pool;
     this.phases = phases;
     this.statuses = statuses;
     this.settings = settings;
+    this.completed = completed;
   }
 
   /** Runs passes every {@code period} on a daemon thread. */
@@ -83,6 +97,7 @@ public final class HealthLoop implements AutoCloseable {
     for (String name : verdict.prune()) {
       if (pool.store().delete(name)) {
         pool.heartbeats().forget(name);
+        completed.forget(name);
         lastWritten.remove(name);
         LOG.log(
             Level.INFO,
@@ -117,6 +132,10 @@ public final class HealthLoop implements AutoCloseable {
               pool.heartbeats().last(name).orElse(null),
               () -> WorkerStatusPolicy.coverage(coverage.values(), name),
               now);
+      long results = completed.unwritten(name);
+      if (results > 0) {
+        desired.setTasksCompleted(desired.getTasksCompleted() + results);
+      }
       coverage.put(
           name,
           new CoverageEntry(
@@ -130,6 +149,7 @@ public final class HealthLoop implements AutoCloseable {
           settings.statusKeepalive(),
           now)) {
         if (pool.store().updateStatus(name, desired)) {
+          completed.written(name, results);
           writes++;
           lastWritten.put(name, now);
           if (current == null || current.getPhase() != phase) {

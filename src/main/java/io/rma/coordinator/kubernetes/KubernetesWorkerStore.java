@@ -242,7 +242,7 @@ public final class KubernetesWorkerStore implements WorkerStore {
   }
 
   /** resourceVersions are opaque to clients, but etcd's are increasing integers. */
-  private static long version(RMAWorker w) {
+  static long version(RMAWorker w) {
     try {
       return Long.parseLong(Objects.requireNonNullElse(w.getMetadata().getResourceVersion(), "0"));
     } catch (NumberFormatException e) {

@@ -85,21 +85,29 @@ public final class RMAWorkerReconciler implements Reconciler<RMAWorker> {
   @Override
   public UpdateControl<RMAWorker> reconcile(RMAWorker trigger, Context<RMAWorker> ctx) {
     try {
-      return decide(trigger.getMetadata().getName());
+      return decide(trigger);
     } finally {
       reconciles.incrementAndGet();
     }
   }
 
-  private UpdateControl<RMAWorker> decide(String name) {
-    // The store's copy, not JOSDK's: it includes our own writes the informers have not seen yet.
+  private UpdateControl<RMAWorker> decide(RMAWorker trigger) {
+    String name = trigger.getMetadata().getName();
+    // The store's copy includes our own writes the informers have not seen yet; JOSDK's trigger
+    // may be newer still (the two informers see a kubectl patch at different moments). Decide from
+    // the fresher one, or a spec change seen first by JOSDK would be judged on the old spec and
+    // nothing would trigger again.
     Optional<RMAWorker> found = store.get(name);
     if (found.isEmpty() || !leadership.isLeader()) {
       return UpdateControl.noUpdate();
     }
-    RMAWorker w = found.get();
+    RMAWorker w =
+        KubernetesWorkerStore.version(trigger) > KubernetesWorkerStore.version(found.get())
+            ? trigger
+            : found.get();
     Instant now = pool.clock().instant();
-    List<RMAWorker> all = store.list();
+    List<RMAWorker> all =
+        store.list().stream().map(x -> x.getMetadata().getName().equals(name) ? w : x).toList();
     lastWritten.keySet().retainAll(all.stream().map(x -> x.getMetadata().getName()).toList());
     PhasePolicy.Verdict verdict =
         phases.evaluate(all.stream().map(pool::member).toList(), now, pool.startedAt());

@@ -29,6 +29,7 @@ public final class InferenceRouting implements AutoCloseable {
       ServiceCatalogue catalogue,
       RoutingSettings settings,
       EndpointPolicy guard,
+      PullFallback pull,
       Clock clock) {
     this.pool = pool;
     this.catalogue = catalogue;
@@ -38,7 +39,7 @@ public final class InferenceRouting implements AutoCloseable {
     WorkerSelectionPolicy policy =
         new WorkerSelectionPolicy(settings.loadCeiling(), ejection, inFlight::count, RANDOM);
     this.router =
-        new Router(pool, policy, inFlight, ejection, upstream, settings, new RouteMetrics());
+        new Router(pool, policy, inFlight, ejection, upstream, settings, new RouteMetrics(), pull);
   }
 
   /** Registers {@code /api/inference/...} and {@code /v1/...}. */

@@ -58,6 +58,7 @@ public final class InferenceService implements HttpService {
     body.put("temperature", InferenceBodies.number(body, "temperature", DEFAULT_TEMPERATURE));
     router.forward(
         new Router.Call("llm", service, model, service.path(), InferenceBodies.bytes(body), stream),
+        req,
         res);
   }
 
@@ -111,6 +112,7 @@ public final class InferenceService implements HttpService {
     router.forward(
         new Router.Call(
             "vision", service, model, service.path(), InferenceBodies.bytes(out), stream),
+        req,
         res);
   }
 
@@ -140,6 +142,7 @@ public final class InferenceService implements HttpService {
             query.isEmpty() ? Map.of() : query.toMap(),
             InferenceBodies.bytes(body),
             false),
+        req,
         res);
   }
 

@@ -61,6 +61,7 @@ public final class OpenAiService implements HttpService {
             openAiPrefix(service.path()) + suffix,
             raw,
             body.stream()),
+        req,
         res);
   }
 

@@ -3,6 +3,7 @@ package io.rma.coordinator.routing;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.CloseConnectionException;
+import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.rma.coordinator.health.Pool;
 import io.rma.coordinator.health.WorkerView;
@@ -26,7 +27,7 @@ import java.util.stream.Collectors;
  * WorkerSelectionPolicy}, fails over when that is safe, records failures for {@link
  * OutlierEjection}, and answers 503 / 502 / 504 naming what was tried when no worker answered.
  */
-final class Router {
+public final class Router {
   private static final Logger LOG = System.getLogger(Router.class.getName());
   private static final int SNIPPET_BYTES = 200;
 
@@ -37,6 +38,7 @@ final class Router {
   private final UpstreamClient upstream;
   private final RoutingSettings settings;
   private final RouteMetrics metrics;
+  private final PullFallback pull;
 
   Router(
       Pool pool,
@@ -45,7 +47,8 @@ final class Router {
       OutlierEjection ejection,
       UpstreamClient upstream,
       RoutingSettings settings,
-      RouteMetrics metrics) {
+      RouteMetrics metrics,
+      PullFallback pull) {
     this.pool = pool;
     this.policy = policy;
     this.inFlight = inFlight;
@@ -53,6 +56,7 @@ final class Router {
     this.upstream = upstream;
     this.settings = settings;
     this.metrics = metrics;
+    this.pull = pull;
   }
 
   /**
@@ -66,7 +70,7 @@ final class Router {
    * @param body JSON body for the worker
    * @param stream pass the answer through as it arrives instead of reading it whole
    */
-  record Call(
+  public record Call(
       String route,
       ServiceDefinition service,
       String model,
@@ -85,9 +89,23 @@ final class Router {
     }
   }
 
-  void forward(Call call, ServerResponse res) {
+  void forward(Call call, ServerRequest req, ServerResponse res) {
     WorkerSelectionPolicy.Candidates candidates =
         policy.candidates(pool.workers(), call.service().name(), call.model());
+    if (candidates.isEmpty() && !candidates.pullWorkers().isEmpty()) {
+      if (call.stream()) {
+        metrics.outcome(call.route(), "no_worker");
+        throw new ApiException(
+            503,
+            "no push worker can stream "
+                + call.service().name()
+                + ": pull workers answer whole (send without stream)");
+      }
+      if (pull.offer(call, req, res)) {
+        metrics.outcome(call.route(), "queued");
+        return;
+      }
+    }
     if (candidates.isEmpty()) {
       metrics.outcome(call.route(), "no_worker");
       throw new ApiException(503, noCandidate(call, candidates));

@@ -9,6 +9,7 @@ import io.rma.coordinator.registration.ServiceCatalogue.ServiceDefinition;
 import io.rma.coordinator.registration.TierPolicy;
 import io.rma.coordinator.routing.RoutingSettings;
 import io.rma.coordinator.security.SecuritySettings;
+import io.rma.coordinator.tasks.TaskSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -116,7 +117,8 @@ public final class ConfigLoader {
         setting("LEADER_ELECTION", ConfigLoader::bool, true),
         leaseName(
             Optional.ofNullable(text("LEASE_NAME")).orElse(CoordinatorConfig.DEFAULT_LEASE_NAME)),
-        routing(loadCeiling));
+        routing(loadCeiling),
+        tasks());
   }
 
   private SecuritySettings security() {
@@ -193,6 +195,53 @@ public final class ConfigLoader {
                 "EJECT_AFTER_FAILURES",
                 setting("EJECT_AFTER_FAILURES", Integer::parseInt, d.ejectAfterFailures())),
         positive("EJECT_FOR", setting("EJECT_FOR", ConfigLoader::duration, d.ejectFor())));
+  }
+
+  /** The pull-worker task queue: {@code RMA_TASK_*}. */
+  private TaskSettings tasks() {
+    TaskSettings d = TaskSettings.defaults();
+    try {
+      return new TaskSettings(
+          atLeastOne(
+              "TASK_QUEUE_CAPACITY",
+              setting("TASK_QUEUE_CAPACITY", Integer::parseInt, d.queueCapacity())),
+          atLeastOne(
+              "TASK_MAX_ATTEMPTS",
+              setting("TASK_MAX_ATTEMPTS", Integer::parseInt, d.maxAttempts())),
+          positive("TASK_LEASE", setting("TASK_LEASE", ConfigLoader::duration, d.lease())),
+          positive(
+              "TASK_MAX_LEASE", setting("TASK_MAX_LEASE", ConfigLoader::duration, d.maxLease())),
+          positive(
+              "TASK_QUEUE_TIMEOUT",
+              setting("TASK_QUEUE_TIMEOUT", ConfigLoader::duration, d.queueTimeout())),
+          positive(
+              "TASK_RETENTION", setting("TASK_RETENTION", ConfigLoader::duration, d.retention())),
+          setting("TASK_RETAIN_MAX", Integer::parseInt, d.retainMax()),
+          positive(
+              "TASK_RESULT_WAIT",
+              setting("TASK_RESULT_WAIT", ConfigLoader::duration, d.resultWait())),
+          positive(
+              "TASK_MAX_POLL_WAIT",
+              setting("TASK_MAX_POLL_WAIT", ConfigLoader::duration, d.maxPollWait())),
+          atLeastOne(
+              "TASK_MAX_POLL_BATCH",
+              setting("TASK_MAX_POLL_BATCH", Integer::parseInt, d.maxPollBatch())),
+          positive(
+              "TASK_RETRY_AFTER",
+              setting("TASK_RETRY_AFTER", ConfigLoader::duration, d.retryAfter())),
+          1024L
+              * 1024
+              * atLeastOne(
+                  "TASK_MEMORY_MIB",
+                  setting(
+                      "TASK_MEMORY_MIB", Integer::parseInt, (int) (d.maxBytes() / (1024 * 1024)))));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("task settings: " + e.getMessage());
+    }
+  }
+
+  private static int atLeastOne(String name, int v) {
+    return (int) atLeastOne(name, (long) v);
   }
 
   private static long atLeastOne(String name, long v) {

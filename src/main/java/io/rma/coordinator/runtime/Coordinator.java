@@ -1,9 +1,12 @@
 package io.rma.coordinator.runtime;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
 import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.helidon.webserver.observe.metrics.MetricsObserver;
@@ -20,6 +23,7 @@ import io.rma.coordinator.registration.ServiceAssignmentPolicy;
 import io.rma.coordinator.registration.TierPolicy;
 import io.rma.coordinator.registration.WorkerAuthenticator;
 import io.rma.coordinator.routing.InferenceRouting;
+import io.rma.coordinator.routing.Router;
 import io.rma.coordinator.security.AdminAuth;
 import io.rma.coordinator.security.ClientRateLimiter;
 import io.rma.coordinator.security.EndpointPolicy;
@@ -28,8 +32,14 @@ import io.rma.coordinator.security.SecuritySettings;
 import io.rma.coordinator.store.SqliteWorkerRepository;
 import io.rma.coordinator.store.StandaloneWorkerStore;
 import io.rma.coordinator.store.WorkerStore;
+import io.rma.coordinator.tasks.PullDispatcher;
+import io.rma.coordinator.tasks.SqliteTaskRepository;
+import io.rma.coordinator.tasks.TaskClientService;
+import io.rma.coordinator.tasks.TaskWorkerService;
+import io.rma.coordinator.web.ApiException;
 import io.rma.coordinator.web.ErrorMapping;
 import io.rma.coordinator.web.JsonBodies;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -49,6 +59,8 @@ public final class Coordinator implements AutoCloseable {
   private final Pool pool;
   private final HealthLoop loop;
   private final InferenceRouting inference;
+  private final PullDispatcher tasks;
+  private final TaskClientService taskClients;
   private final String mode;
   private final Clock clock;
   private final EndpointPolicy endpoints;
@@ -56,7 +68,7 @@ public final class Coordinator implements AutoCloseable {
   private final ClientRateLimiter inferenceRate;
 
   public Coordinator(CoordinatorConfig config, WorkerStore store, Clock clock, String mode) {
-    this(config, store, clock, mode, () -> true);
+    this(config, store, null, clock, mode, () -> true, EndpointPolicy.Resolver.SYSTEM);
   }
 
   /**
@@ -69,15 +81,18 @@ public final class Coordinator implements AutoCloseable {
       Clock clock,
       String mode,
       BooleanSupplier serving) {
-    this(config, store, clock, mode, serving, EndpointPolicy.Resolver.SYSTEM);
+    this(config, store, null, clock, mode, serving, EndpointPolicy.Resolver.SYSTEM);
   }
 
   /**
+   * @param taskFile where pull-worker tasks are kept across restarts, or null for memory only
+   * @param serving whether this replica serves {@code /api/...} now
    * @param resolver how worker host names are resolved for the SSRF guard (tests replace DNS)
    */
   public Coordinator(
       CoordinatorConfig config,
       WorkerStore store,
+      SqliteTaskRepository taskFile,
       Clock clock,
       String mode,
       BooleanSupplier serving,
@@ -100,17 +115,48 @@ public final class Coordinator implements AutoCloseable {
         new WorkerStatusPolicy(
             new TierPolicy(config.tiers()), new ServiceAssignmentPolicy(config.catalogue()));
     this.pool = new Pool(store, new Heartbeats(), phases, clock);
-    this.loop = new HealthLoop(pool, phases, statuses, config.health());
+    this.tasks = new PullDispatcher(config.tasks(), pool, taskFile);
+    this.loop = new HealthLoop(pool, phases, statuses, config.health(), tasks.completions());
+    this.taskClients = new TaskClientService(tasks, config.catalogue(), config.maxBodyBytes());
     this.inference =
-        new InferenceRouting(pool, config.catalogue(), config.routing(), endpoints, clock);
+        new InferenceRouting(
+            pool,
+            config.catalogue(),
+            config.routing(),
+            endpoints,
+            this::queueForPullWorkers,
+            clock);
   }
 
-  /** Standalone mode: workers in memory, and in the SQLite file when DATABASE_PATH is set. */
+  /** Routing's fallback when no push worker can take a request: the pull workers' queue. */
+  private boolean queueForPullWorkers(Router.Call call, ServerRequest req, ServerResponse res) {
+    JsonNode request;
+    try {
+      request = JsonBodies.WIRE.readTree(call.body());
+    } catch (IOException e) {
+      throw ApiException.badRequest("the request body is not JSON: " + e.getMessage());
+    }
+    return taskClients.answer(
+        req, res, call.service().name(), call.path(), call.model(), request, true);
+  }
+
+  /**
+   * Standalone mode: workers and pull-worker tasks in memory, and in the SQLite file when
+   * DATABASE_PATH is set.
+   */
   public static Coordinator standalone(CoordinatorConfig config, Clock clock) {
     SqliteWorkerRepository file =
         config.databasePath().map(SqliteWorkerRepository::new).orElse(null);
+    SqliteTaskRepository taskFile =
+        config.databasePath().map(SqliteTaskRepository::new).orElse(null);
     return new Coordinator(
-        config, new StandaloneWorkerStore(file, config.namespace(), clock), clock, "standalone");
+        config,
+        new StandaloneWorkerStore(file, config.namespace(), clock),
+        taskFile,
+        clock,
+        "standalone",
+        () -> true,
+        EndpointPolicy.Resolver.SYSTEM);
   }
 
   public void routing(HttpRouting.Builder routing) {
@@ -157,7 +203,9 @@ public final class Coordinator implements AutoCloseable {
                 config.publicUrl(),
                 config.maxBodyBytes()),
             new HeartbeatService(
-                pool, phases, auth, config.health().heartbeatInterval(), config.maxBodyBytes()))
+                pool, phases, auth, config.health().heartbeatInterval(), config.maxBodyBytes()),
+            new TaskWorkerService(tasks, pool, auth, config.maxBodyBytes()))
+        .register("/api/inference", taskClients)
         .register("/api/admin", new AdminService(pool, mode, new AdminAuth(security.adminToken())));
     inference.routing(routing);
   }
@@ -188,6 +236,7 @@ public final class Coordinator implements AutoCloseable {
   public WebServer start(int port) {
     WebServer server = startServer(port);
     loop.start(config.loopInterval());
+    tasks.start(config.loopInterval());
     return server;
   }
 
@@ -238,10 +287,16 @@ public final class Coordinator implements AutoCloseable {
     return config;
   }
 
+  /** The pull-worker task queue; the inference router's seam (see docs/tasks.md). */
+  public PullDispatcher tasks() {
+    return tasks;
+  }
+
   @Override
   public void close() {
     loop.close();
     inference.close();
+    tasks.close();
     store.close();
   }
 }

@@ -5,6 +5,7 @@ import io.rma.coordinator.registration.ServiceCatalogue;
 import io.rma.coordinator.registration.TierPolicy;
 import io.rma.coordinator.routing.RoutingSettings;
 import io.rma.coordinator.security.SecuritySettings;
+import io.rma.coordinator.tasks.TaskSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -28,6 +29,7 @@ import java.util.Optional;
  *     RMA_LEADER_ELECTION}, default true); false only for a single replica
  * @param leaseName Kubernetes mode: name of that Lease ({@code RMA_LEASE_NAME})
  * @param routing how inference requests are sent to workers (timeouts, caps, failover, ejection)
+ * @param tasks the pull-worker task queue's limits and timings
  */
 public record CoordinatorConfig(
     int port,
@@ -44,7 +46,8 @@ public record CoordinatorConfig(
     ServiceCatalogue catalogue,
     boolean leaderElection,
     String leaseName,
-    RoutingSettings routing) {
+    RoutingSettings routing,
+    TaskSettings tasks) {
 
   /** The Lease's name when {@code RMA_LEASE_NAME} is not set. */
   public static final String DEFAULT_LEASE_NAME = "rma-coordinator";

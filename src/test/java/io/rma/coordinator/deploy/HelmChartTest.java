@@ -307,6 +307,18 @@ class HelmChartTest {
     assertThat(config.security().maxWorkers()).isEqualTo(500);
     assertThat(config.security().registrationsPerMinute()).isEqualTo(30);
     assertThat(config.security().inferencePerSecond()).isEqualTo(100);
+    assertThat(config.tasks().queueCapacity()).isEqualTo(500);
+    assertThat(config.tasks().maxBytes()).isEqualTo(32L * 1024 * 1024);
+    assertThat(config.tasks().maxAttempts()).isEqualTo(4);
+    assertThat(config.tasks().lease()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(config.tasks().maxLease()).isEqualTo(Duration.ofHours(2));
+    assertThat(config.tasks().queueTimeout()).isEqualTo(Duration.ofMinutes(7));
+    assertThat(config.tasks().retention()).isEqualTo(Duration.ofMinutes(20));
+    assertThat(config.tasks().retainMax()).isEqualTo(2000);
+    assertThat(config.tasks().resultWait()).isEqualTo(Duration.ofSeconds(90));
+    assertThat(config.tasks().maxPollWait()).isEqualTo(Duration.ofSeconds(20));
+    assertThat(config.tasks().maxPollBatch()).isEqualTo(8);
+    assertThat(config.tasks().retryAfter()).isEqualTo(Duration.ofSeconds(5));
     assertThat(config.routing().connectTimeout()).isEqualTo(Duration.ofSeconds(3));
     assertThat(config.routing().upstreamTimeout()).isEqualTo(Duration.ofMinutes(5));
     assertThat(config.routing().maxBodyBytes()).isEqualTo(33_554_432L);

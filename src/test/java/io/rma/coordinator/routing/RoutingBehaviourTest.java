@@ -62,13 +62,17 @@ class RoutingBehaviourTest {
     String busyId = c.register(busy, "vllm", List.of());
     c.heartbeat(busyId, 0.95, "healthy");
     StubWorker pull = closeLater(new StubWorker("pull"));
+    // A pull worker of the service would take the request from the queue: this one serves
+    // another model, so nothing can.
     c.register(
         Map.of(
             "capabilities", Map.of("cpu_cores", 8, "ram", "32GB"),
             "services", List.of("vllm"),
+            "models", List.of("mistral"),
             "mode", "pull"));
 
-    HttpResponse<String> r = c.post("/api/inference/llm", Map.of("prompt", "Hi"));
+    HttpResponse<String> r =
+        c.post("/api/inference/llm", Map.of("prompt", "Hi", "model", "llama3"));
     assertThat(r.statusCode()).isEqualTo(503);
     String detail = json(r).get("detail").asText();
     assertThat(detail).contains(busyId + ": load 0.95 above the ceiling 0.80", "pull mode");

@@ -101,6 +101,7 @@ class SsrfAtCallTimeTest {
         new Coordinator(
             config,
             new StandaloneWorkerStore(null, "default", clock),
+            null,
             clock,
             "standalone",
             () -> true,

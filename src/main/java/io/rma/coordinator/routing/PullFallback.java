@@ -1,0 +1,21 @@
+package io.rma.coordinator.routing;
+
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+/**
+ * Where a request goes when no push worker can take it: the pull workers' task queue (see {@code
+ * tasks.TaskClientService#answer}). Push workers are preferred because a pushed call has no queue
+ * or poll in its path; pull workers take the service's requests whenever no push worker can.
+ */
+@FunctionalInterface
+public interface PullFallback {
+  PullFallback NONE = (call, req, res) -> false;
+
+  /**
+   * Queues the call for pull workers and answers the client.
+   *
+   * @return false, with nothing answered, when no pull worker runs the call's service and model
+   */
+  boolean offer(Router.Call call, ServerRequest req, ServerResponse res);
+}

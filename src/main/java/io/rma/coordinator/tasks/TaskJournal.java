@@ -1,0 +1,187 @@
+package io.rma.coordinator.tasks;
+
+import io.rma.coordinator.store.StoreException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Writes task changes to the database file with group commit: callers queue a change and get a
+ * future; one writer thread takes everything queued, writes it in one transaction (one fsync) and
+ * completes the futures. Under load a commit carries hundreds of changes, so durability costs one
+ * fsync per batch rather than per task.
+ *
+ * <p>Changes are written in the order they were queued; the dispatcher queues them under its lock,
+ * so the file sees the same order as memory. Without a file every future is complete at once.
+ */
+final class TaskJournal implements AutoCloseable {
+  private static final Logger LOG = System.getLogger(TaskJournal.class.getName());
+  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+  private static final int MAX_BATCH = 2048;
+
+  /**
+   * One change: a task to write (whole when {@code insert}, else its state), or an id to delete, or
+   * neither (a barrier).
+   */
+  private record Op(Task save, boolean insert, String delete, CompletableFuture<Void> done) {}
+
+  private final SqliteTaskRepository repository;
+  private final LinkedBlockingQueue<Op> pending = new LinkedBlockingQueue<>();
+  private final Thread writer;
+  private final AtomicLong commits = new AtomicLong();
+  private final AtomicLong written = new AtomicLong();
+  private volatile boolean closed;
+
+  private TaskJournal(SqliteTaskRepository repository) {
+    this.repository = repository;
+    if (repository == null) {
+      writer = null;
+    } else {
+      writer = Thread.ofPlatform().name("rma-task-journal").daemon().start(this::run);
+    }
+  }
+
+  /** Memory only: nothing is written. */
+  static TaskJournal memory() {
+    return new TaskJournal(null);
+  }
+
+  static TaskJournal sqlite(SqliteTaskRepository repository) {
+    return new TaskJournal(repository);
+  }
+
+  boolean durable() {
+    return repository != null;
+  }
+
+  /** Tasks kept in the file (empty without one). */
+  List<Task> load() {
+    return repository == null ? List.of() : repository.loadAll();
+  }
+
+  /** Queues a new task; the future completes when it is on disk. */
+  CompletableFuture<Void> insert(Task t) {
+    return submit(new Op(t, true, null, null));
+  }
+
+  /** Queues the new state of a task already written; the future completes when it is on disk. */
+  CompletableFuture<Void> save(Task t) {
+    return submit(new Op(t, false, null, null));
+  }
+
+  CompletableFuture<Void> delete(String id) {
+    return submit(new Op(null, false, id, null));
+  }
+
+  /** Completes when everything queued before it is on disk. */
+  CompletableFuture<Void> barrier() {
+    return submit(new Op(null, false, null, null));
+  }
+
+  private CompletableFuture<Void> submit(Op op) {
+    if (repository == null) {
+      return DONE;
+    }
+    if (closed) {
+      return CompletableFuture.failedFuture(new StoreException("the task journal is closed", null));
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    pending.add(new Op(op.save(), op.insert(), op.delete(), done));
+    return done;
+  }
+
+  /** Batches committed and changes written since start (for the benchmark and tests). */
+  long commits() {
+    return commits.get();
+  }
+
+  long written() {
+    return written.get();
+  }
+
+  boolean ready() {
+    return repository == null || repository.ready();
+  }
+
+  private void run() {
+    List<Op> batch = new ArrayList<>();
+    while (true) {
+      try {
+        Op first = pending.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          if (closed) {
+            return;
+          }
+          continue;
+        }
+        batch.add(first);
+        pending.drainTo(batch, MAX_BATCH - 1);
+        commit(batch);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } finally {
+        batch.clear();
+      }
+    }
+  }
+
+  private void commit(List<Op> batch) {
+    // Only the latest state of a task in the batch needs writing; a task new in this batch is
+    // written whole, in its latest state.
+    Map<String, Task> inserts = new LinkedHashMap<>();
+    Map<String, Task> changes = new LinkedHashMap<>();
+    List<String> deletes = new ArrayList<>();
+    for (Op op : batch) {
+      if (op.save() != null) {
+        String id = op.save().id();
+        if (op.insert() || inserts.containsKey(id)) {
+          inserts.put(id, op.save());
+        } else {
+          changes.put(id, op.save());
+        }
+      } else if (op.delete() != null) {
+        inserts.remove(op.delete());
+        changes.remove(op.delete());
+        deletes.add(op.delete());
+      }
+    }
+    try {
+      repository.write(List.copyOf(inserts.values()), List.copyOf(changes.values()), deletes);
+      commits.incrementAndGet();
+      written.addAndGet(inserts.size() + changes.size() + deletes.size());
+      batch.forEach(op -> op.done().complete(null));
+    } catch (RuntimeException e) {
+      LOG.log(Level.ERROR, "cannot write " + batch.size() + " task changes: " + e.getMessage());
+      StoreException failure =
+          e instanceof StoreException s ? s : new StoreException("cannot save tasks", e);
+      batch.forEach(op -> op.done().completeExceptionally(failure));
+    }
+  }
+
+  /** Writes what is queued, then closes the file. */
+  @Override
+  public void close() {
+    if (repository == null) {
+      return;
+    }
+    closed = true;
+    try {
+      writer.join(TimeUnit.SECONDS.toMillis(10));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    StoreException closing = new StoreException("the task journal is closed", null);
+    for (Op op = pending.poll(); op != null; op = pending.poll()) {
+      op.done().completeExceptionally(closing);
+    }
+    repository.close();
+  }
+}

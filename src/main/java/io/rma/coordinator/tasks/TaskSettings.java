@@ -1,0 +1,58 @@
+package io.rma.coordinator.tasks;
+
+import java.time.Duration;
+
+/**
+ * Limits and timings of the pull-worker task queue.
+ *
+ * @param queueCapacity tasks that may wait in one service's queue; one more is refused (429)
+ * @param maxAttempts deliveries before a task fails (a lost lease or a worker's error each count)
+ * @param lease how long a worker holds a task before it goes back to the queue
+ * @param maxLease the longest lease a worker may ask for when it extends one
+ * @param queueTimeout how long a task may wait with no worker taking it before it fails
+ * @param retention how long a finished task and its result stay retrievable
+ * @param retainMax finished tasks kept at most (the oldest go first past this)
+ * @param resultWait how long a synchronous inference call waits for the result (then 504)
+ * @param maxPollWait the longest a worker's {@code wait=} long poll may hold
+ * @param maxPollBatch the most tasks one poll may take ({@code max=})
+ * @param retryAfter what a refused client is told to wait ({@code Retry-After})
+ * @param maxBytes memory for requests and results held; past it new tasks are refused (429) once no
+ *     finished result is left to forget
+ */
+public record TaskSettings(
+    int queueCapacity,
+    int maxAttempts,
+    Duration lease,
+    Duration maxLease,
+    Duration queueTimeout,
+    Duration retention,
+    int retainMax,
+    Duration resultWait,
+    Duration maxPollWait,
+    int maxPollBatch,
+    Duration retryAfter,
+    long maxBytes) {
+
+  public TaskSettings {
+    if (queueCapacity < 1 || maxAttempts < 1 || retainMax < 0 || maxPollBatch < 1 || maxBytes < 1) {
+      throw new IllegalArgumentException(
+          "task queue capacity, attempts and poll batch must be at least 1");
+    }
+  }
+
+  public static TaskSettings defaults() {
+    return new TaskSettings(
+        1000,
+        3,
+        Duration.ofSeconds(60),
+        Duration.ofHours(1),
+        Duration.ofMinutes(5),
+        Duration.ofMinutes(10),
+        10_000,
+        Duration.ofSeconds(60),
+        Duration.ofSeconds(30),
+        32,
+        Duration.ofSeconds(1),
+        64L * 1024 * 1024);
+  }
+}
