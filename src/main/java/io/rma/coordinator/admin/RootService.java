@@ -42,24 +42,41 @@ public final class RootService implements HttpService {
               Map<String, Object> m = new LinkedHashMap<>();
               m.put("service", NAME);
               m.put("version", version);
-              m.put(
-                  "endpoints",
-                  Map.of(
-                      "worker",
-                      List.of(
-                          "POST /api/worker/register",
-                          "POST /api/worker/heartbeat",
-                          "DELETE /api/worker/unregister/{worker_id}"),
-                      "admin",
-                      List.of(
-                          "GET /api/admin/workers",
-                          "GET /api/admin/stats",
-                          "GET /api/admin/health"),
-                      "probes",
-                      List.of(
-                          "GET /health", "GET /observe/health/live", "GET /observe/health/ready"),
-                      "metrics",
-                      List.of("GET /observe/metrics")));
+              Map<String, Object> endpoints = new LinkedHashMap<>();
+              endpoints.put(
+                  "worker",
+                  List.of(
+                      "POST /api/worker/register",
+                      "POST /api/worker/heartbeat",
+                      "DELETE /api/worker/unregister/{worker_id}",
+                      "GET /api/worker/tasks?worker_id=...&max=N&wait=S",
+                      "POST /api/worker/tasks/{task_id}/result",
+                      "POST /api/worker/task-complete"));
+              endpoints.put(
+                  "inference",
+                  List.of(
+                      "POST /api/inference/llm",
+                      "POST /api/inference/vision",
+                      "POST /api/inference/rag/query",
+                      "POST /api/inference/graph/extract",
+                      "POST /api/inference/tasks",
+                      "GET /api/inference/tasks/{task_id}",
+                      "POST /v1/completions",
+                      "POST /v1/chat/completions",
+                      "GET /v1/models"));
+              endpoints.put(
+                  "admin",
+                  List.of(
+                      "GET /api/admin/workers",
+                      "GET /api/admin/stats",
+                      "GET /api/admin/health",
+                      "POST /api/admin/workers/{worker_id}/drain",
+                      "POST /api/admin/workers/{worker_id}/undrain"));
+              endpoints.put(
+                  "probes",
+                  List.of("GET /health", "GET /observe/health/live", "GET /observe/health/ready"));
+              endpoints.put("metrics", List.of("GET /observe/metrics"));
+              m.put("endpoints", endpoints);
               JsonBodies.ok(res, m);
             })
         .get(
