@@ -158,7 +158,8 @@ public final class KubernetesMode implements AutoCloseable {
             coordinator.statuses(),
             config.health(),
             new WorkerEvents(client, clock, election.identity()),
-            leadership);
+            leadership,
+            coordinator.tasks().completions());
     // A worker deleted behind our back (kubectl delete) takes its heartbeat with it; unregister
     // and prune forget it themselves, and forgetting twice is harmless.
     store.onGone(name -> pool.heartbeats().forget(name));
@@ -210,6 +211,9 @@ public final class KubernetesMode implements AutoCloseable {
       mode.label(!election.enabled());
       mode.operator.start();
       mode.server = mode.coordinator.startServer(port);
+      // Pull-worker tasks live in this replica's memory (docs/tasks.md); their sweep takes back
+      // leases of workers gone Offline and expires what waited too long, as in standalone mode.
+      mode.coordinator.tasks().start(config.loopInterval());
       return mode;
     } catch (RuntimeException e) {
       mode.close();

@@ -11,6 +11,7 @@ import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInbound
 import io.rma.coordinator.api.v1alpha1.RMAWorker;
 import io.rma.coordinator.api.v1alpha1.RMAWorkerStatus;
 import io.rma.coordinator.api.v1alpha1.WorkerPhase;
+import io.rma.coordinator.health.CompletedTasks;
 import io.rma.coordinator.health.HealthSettings;
 import io.rma.coordinator.health.PhasePolicy;
 import io.rma.coordinator.health.Pool;
@@ -50,6 +51,8 @@ public final class RMAWorkerReconciler implements Reconciler<RMAWorker> {
   private final SimpleInboundEventSource<RMAWorker> nudges =
       new SimpleInboundEventSource<>("heartbeats");
 
+  private final CompletedTasks completed;
+
   RMAWorkerReconciler(
       KubernetesWorkerStore store,
       Pool pool,
@@ -57,7 +60,9 @@ public final class RMAWorkerReconciler implements Reconciler<RMAWorker> {
       WorkerStatusPolicy statuses,
       HealthSettings settings,
       WorkerEvents events,
-      Leadership leadership) {
+      Leadership leadership,
+      CompletedTasks completed) {
+    this.completed = completed;
     this.store = store;
     this.pool = pool;
     this.phases = phases;
@@ -114,6 +119,7 @@ public final class RMAWorkerReconciler implements Reconciler<RMAWorker> {
     if (verdict.prune().contains(name)) {
       if (store.delete(name)) {
         pool.heartbeats().forget(name);
+        completed.forget(name);
         events.pruned(w, "no heartbeat for more than " + settings.pruneAfter() + ": removed");
       }
       return UpdateControl.noUpdate();
@@ -129,9 +135,15 @@ public final class RMAWorkerReconciler implements Reconciler<RMAWorker> {
             pool.heartbeats().last(name).orElse(null),
             () -> WorkerStatusPolicy.coverage(coverage(all, verdict), name),
             now);
+    // Pull-worker results counted since the last write; they go out with the next status write.
+    long results = completed.unwritten(name);
+    if (results > 0) {
+      desired.setTasksCompleted(desired.getTasksCompleted() + results);
+    }
     Instant written = lastWritten.computeIfAbsent(name, n -> now);
     if (WorkerStatusPolicy.needsWrite(current, desired, written, settings.statusKeepalive(), now)) {
       store.patchStatus(w, desired); // a 409 (stale copy) throws: JOSDK retries on a fresh one
+      completed.written(name, results);
       lastWritten.put(name, now);
       written = now;
       WorkerPhase before = current == null ? null : current.getPhase();

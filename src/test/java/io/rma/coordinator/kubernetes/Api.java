@@ -26,6 +26,13 @@ final class Api {
     return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
   }
 
+  Answer get(String path, String token) {
+    return send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .header("Authorization", "Bearer " + token)
+            .GET());
+  }
+
   Answer post(String path, String body, String token) {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(base + path))

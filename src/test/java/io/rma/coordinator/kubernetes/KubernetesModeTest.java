@@ -61,6 +61,38 @@ class KubernetesModeTest {
   }
 
   @Test
+  void aPullWorkersResultIsCountedInItsStatus() {
+    JsonNode w =
+        api.register(
+            "{\"capabilities\":{\"cpu_cores\":4,\"ram\":\"16GB\"},\"mode\":\"pull\","
+                + "\"services\":[\"rag\"]}");
+    String id = w.get("worker_id").asText();
+    String token = w.get("worker_token").asText();
+    // Queued by the rag route (no push worker), picked up by the pull worker, answered.
+    var client =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> api.post("/api/inference/rag/query?query=q", "", null));
+    await()
+        .untilAsserted(
+            () -> {
+              JsonNode tasks =
+                  api.get("/api/worker/tasks?worker_id=" + id + "&wait=0", token).body();
+              assertThat(tasks.get("tasks")).hasSize(1);
+              String task = tasks.get("tasks").get(0).get("task_id").asText();
+              assertThat(
+                      api.post(
+                              "/api/worker/tasks/" + task + "/result",
+                              "{\"worker_id\":\"" + id + "\",\"attempt\":1,\"result\":{\"a\":1}}",
+                              token)
+                          .status())
+                  .isEqualTo(200);
+            });
+    assertThat(client.join().status()).isEqualTo(200);
+    mode.reconcileAll();
+    await().untilAsserted(() -> assertThat(stored(w).getStatus().getTasksCompleted()).isEqualTo(1));
+  }
+
+  @Test
   void registerCreatesTheWorkerWithTierAndServicesInItsStatus() {
     JsonNode gpu = api.register(GPU_WORKER);
     JsonNode cpu = api.register(CPU_WORKER);
