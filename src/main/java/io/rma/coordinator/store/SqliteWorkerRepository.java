@@ -1,9 +1,7 @@
 package io.rma.coordinator.store;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -30,15 +28,8 @@ public final class SqliteWorkerRepository implements AutoCloseable {
 
   public SqliteWorkerRepository(Path file) {
     try {
-      Path parent = file.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
-      }
-      connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+      connection = SqliteFiles.open(file);
       try (Statement s = connection.createStatement()) {
-        s.execute("PRAGMA journal_mode=WAL");
-        s.execute("PRAGMA synchronous=FULL");
-        s.execute("PRAGMA busy_timeout=5000");
         s.execute(
             "CREATE TABLE IF NOT EXISTS rma_workers ("
                 + " name TEXT PRIMARY KEY,"

@@ -3,11 +3,10 @@ package io.rma.coordinator.tasks;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rma.coordinator.store.SqliteFiles;
 import io.rma.coordinator.store.StoreException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -40,15 +39,8 @@ public final class SqliteTaskRepository implements AutoCloseable {
 
   public SqliteTaskRepository(Path file) {
     try {
-      Path parent = file.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
-      }
-      connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+      connection = SqliteFiles.open(file);
       try (Statement s = connection.createStatement()) {
-        s.execute("PRAGMA journal_mode=WAL");
-        s.execute("PRAGMA synchronous=FULL");
-        s.execute("PRAGMA busy_timeout=5000");
         s.execute(
             "CREATE TABLE IF NOT EXISTS rma_tasks ("
                 + " id TEXT PRIMARY KEY,"

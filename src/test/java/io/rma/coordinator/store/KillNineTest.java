@@ -4,14 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
+import io.rma.coordinator.testing.CoordinatorProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,10 +16,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,56 +25,18 @@ import org.junit.jupiter.api.io.TempDir;
  * when it starts again. Without DATABASE_PATH it writes nothing to disk.
  */
 class KillNineTest {
-  private static final Pattern LISTENING = Pattern.compile("listening on port (\\d+)");
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @TempDir Path dir;
 
-  /** A coordinator process and the port it listens on. */
-  private record Running(Process process, int port) {}
-
-  private Running start(Map<String, String> env) throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    ProcessBuilder pb =
-        new ProcessBuilder(
-                java,
-                "-Xmx128m",
-                "-Djava.io.tmpdir=" + dir.resolve("tmp"),
-                "-cp",
-                System.getProperty("java.class.path"),
-                "io.rma.coordinator.runtime.Main")
-            .directory(dir.resolve("cwd").toFile())
-            .redirectErrorStream(true);
-    Files.createDirectories(dir.resolve("cwd"));
-    Files.createDirectories(dir.resolve("tmp"));
-    pb.environment().put("PORT", "0");
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    CompletableFuture<Integer> port = new CompletableFuture<>();
-    Thread.ofVirtual()
-        .start(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                  Matcher m = LISTENING.matcher(line);
-                  if (m.find()) {
-                    port.complete(Integer.parseInt(m.group(1)));
-                  }
-                }
-                port.completeExceptionally(new IllegalStateException("exited before listening"));
-              } catch (IOException e) {
-                port.completeExceptionally(e);
-              }
-            });
-    return new Running(p, port.get(60, TimeUnit.SECONDS));
+  private CoordinatorProcess start(Map<String, String> env) throws Exception {
+    return CoordinatorProcess.start(dir, env);
   }
 
-  private JsonNode call(Running r, String method, String path, String body) throws Exception {
+  private JsonNode call(CoordinatorProcess r, String method, String path, String body)
+      throws Exception {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create("http://localhost:" + r.port() + path))
             .timeout(Duration.ofSeconds(10))
@@ -96,16 +51,10 @@ class KillNineTest {
     return JSON.readTree(res.body());
   }
 
-  private static void kill9(Running r) throws InterruptedException {
-    // destroyForcibly is SIGKILL on Linux: no shutdown hook, no close().
-    r.process().destroyForcibly();
-    assertThat(r.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
-  }
-
   @Test
   void registeredWorkersSurviveAKillNine() throws Exception {
     Map<String, String> env = Map.of("DATABASE_PATH", dir.resolve("data/rma.db").toString());
-    Running first = start(env);
+    CoordinatorProcess first = start(env);
     Map<String, Integer> tiers = new HashMap<>();
     Map<String, String> services = new HashMap<>();
     List<String> bodies =
@@ -122,10 +71,10 @@ class KillNineTest {
             reg.get("assigned_containers").get(0).get("name").asText());
       }
     } finally {
-      kill9(first);
+      first.kill9();
     }
 
-    Running second = start(env);
+    CoordinatorProcess second = start(env);
     try {
       JsonNode workers = call(second, "GET", "/api/admin/workers", null).get("workers");
       assertThat(workers).hasSize(3);
@@ -136,13 +85,13 @@ class KillNineTest {
       }
       assertThat(tiers.values()).containsExactlyInAnyOrder(1, 2, 3);
     } finally {
-      kill9(second);
+      second.kill9();
     }
   }
 
   @Test
   void withoutDatabasePathNothingIsWrittenToDisk() throws Exception {
-    Running r = start(Map.of());
+    CoordinatorProcess r = start(Map.of());
     try {
       call(
           r,
@@ -150,7 +99,7 @@ class KillNineTest {
           "/api/worker/register",
           "{\"capabilities\": {\"cpu_cores\": 4, \"ram\": \"16GB\"}}");
     } finally {
-      kill9(r);
+      r.kill9();
     }
     List<Path> written = new ArrayList<>();
     try (Stream<Path> files = Files.walk(dir)) {

@@ -4,25 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
+import io.rma.coordinator.testing.CoordinatorProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,60 +24,20 @@ import org.junit.jupiter.api.io.TempDir;
  * is there, also after a second kill.
  */
 class TaskKillNineTest {
-  private static final Pattern LISTENING = Pattern.compile("listening on port (\\d+)");
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @TempDir Path dir;
 
-  private record Running(Process process, int port) {}
-
   private record Reply(int status, JsonNode json) {}
 
-  private Running start(Map<String, String> env) throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    Files.createDirectories(dir.resolve("cwd"));
-    Files.createDirectories(dir.resolve("tmp"));
-    ProcessBuilder pb =
-        new ProcessBuilder(
-                java,
-                "-Xmx128m",
-                // C1 only and the serial collector: the child starts about twice as fast.
-                "-XX:TieredStopAtLevel=1",
-                "-XX:+UseSerialGC",
-                "-Djava.io.tmpdir=" + dir.resolve("tmp"),
-                "-cp",
-                System.getProperty("java.class.path"),
-                "io.rma.coordinator.runtime.Main")
-            .directory(dir.resolve("cwd").toFile())
-            .redirectErrorStream(true);
-    pb.environment().put("PORT", "0");
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    CompletableFuture<Integer> port = new CompletableFuture<>();
-    Thread.ofVirtual()
-        .start(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                  Matcher m = LISTENING.matcher(line);
-                  if (m.find()) {
-                    port.complete(Integer.parseInt(m.group(1)));
-                  }
-                }
-                port.completeExceptionally(new IllegalStateException("exited before listening"));
-              } catch (IOException e) {
-                port.completeExceptionally(e);
-              }
-            });
-    return new Running(p, port.get(60, TimeUnit.SECONDS));
+  private CoordinatorProcess start(Map<String, String> env) throws Exception {
+    return CoordinatorProcess.start(dir, env);
   }
 
-  private Reply call(Running r, String method, String path, String body, Map<String, String> h)
+  private Reply call(
+      CoordinatorProcess r, String method, String path, String body, Map<String, String> h)
       throws Exception {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create("http://localhost:" + r.port() + path))
@@ -101,11 +53,6 @@ class TaskKillNineTest {
     return new Reply(res.statusCode(), JSON.readTree(res.body()));
   }
 
-  private static void kill9(Running r) throws InterruptedException {
-    r.process().destroyForcibly();
-    assertThat(r.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
-  }
-
   /** A pull worker talking to whichever process is running. */
   private final class Worker {
     final String id;
@@ -116,7 +63,7 @@ class TaskKillNineTest {
       this.token = token;
     }
 
-    List<JsonNode> poll(Running r, int max) throws Exception {
+    List<JsonNode> poll(CoordinatorProcess r, int max) throws Exception {
       Reply reply =
           call(
               r,
@@ -130,7 +77,7 @@ class TaskKillNineTest {
       return tasks;
     }
 
-    void answer(Running r, String taskId, int attempt, String result) throws Exception {
+    void answer(CoordinatorProcess r, String taskId, int attempt, String result) throws Exception {
       Reply reply =
           call(
               r,
@@ -155,7 +102,7 @@ class TaskKillNineTest {
   @Test
   void acknowledgedTasksLeasesAndResultsSurviveAKillNine() throws Exception {
     Map<String, String> env = Map.of("DATABASE_PATH", dir.resolve("data/rma.db").toString());
-    Running first = start(env);
+    CoordinatorProcess first = start(env);
     Worker worker;
     List<String> ids = new ArrayList<>();
     List<JsonNode> leased;
@@ -188,10 +135,10 @@ class TaskKillNineTest {
       // The first is answered before the kill; the other two are held when it comes.
       worker.answer(first, ids.get(0), 1, resultFor(ids.get(0)));
     } finally {
-      kill9(first);
+      first.kill9();
     }
 
-    Running second = start(env);
+    CoordinatorProcess second = start(env);
     try {
       Map<String, String> states = new LinkedHashMap<>();
       for (String id : ids) {
@@ -223,18 +170,18 @@ class TaskKillNineTest {
       assertThat(drained).isEqualTo(27);
       assertEveryResult(second, ids);
     } finally {
-      kill9(second);
+      second.kill9();
     }
 
-    Running third = start(env);
+    CoordinatorProcess third = start(env);
     try {
       assertEveryResult(third, ids);
     } finally {
-      kill9(third);
+      third.kill9();
     }
   }
 
-  private void assertEveryResult(Running r, List<String> ids) throws Exception {
+  private void assertEveryResult(CoordinatorProcess r, List<String> ids) throws Exception {
     for (String id : ids) {
       Reply reply = call(r, "GET", "/api/inference/tasks/" + id, null, Map.of());
       assertThat(reply.status()).as(id).isEqualTo(200);
