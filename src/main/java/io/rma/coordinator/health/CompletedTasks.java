@@ -1,5 +1,7 @@
 package io.rma.coordinator.health;
 
+import io.rma.coordinator.api.v1alpha1.RMAWorkerStatus;
+
 /**
  * Results counted as they arrive, outside the loop, which the loop folds into each worker's {@code
  * status.tasksCompleted} on its next pass: one status write per worker per pass at most, never one
@@ -11,6 +13,18 @@ public interface CompletedTasks {
 
   /** {@code count} of them are now in the stored status. */
   void written(String worker, long count);
+
+  /**
+   * Adds the worker's unwritten results to {@code desired}; returns how many, for {@link #written}
+   * once that status is stored.
+   */
+  default long addTo(String worker, RMAWorkerStatus desired) {
+    long results = unwritten(worker);
+    if (results > 0) {
+      desired.setTasksCompleted(desired.getTasksCompleted() + results);
+    }
+    return results;
+  }
 
   /** The worker is gone; its unwritten count goes with it. */
   void forget(String worker);

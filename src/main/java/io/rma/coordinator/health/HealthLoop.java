@@ -132,10 +132,7 @@ public final class HealthLoop implements AutoCloseable {
               pool.heartbeats().last(name).orElse(null),
               () -> WorkerStatusPolicy.coverage(coverage.values(), name),
               now);
-      long results = completed.unwritten(name);
-      if (results > 0) {
-        desired.setTasksCompleted(desired.getTasksCompleted() + results);
-      }
+      long results = completed.addTo(name, desired);
       coverage.put(
           name,
           new CoverageEntry(

@@ -136,10 +136,7 @@ public final class RMAWorkerReconciler implements Reconciler<RMAWorker> {
             () -> WorkerStatusPolicy.coverage(coverage(all, verdict), name),
             now);
     // Pull-worker results counted since the last write; they go out with the next status write.
-    long results = completed.unwritten(name);
-    if (results > 0) {
-      desired.setTasksCompleted(desired.getTasksCompleted() + results);
-    }
+    long results = completed.addTo(name, desired);
     Instant written = lastWritten.computeIfAbsent(name, n -> now);
     if (WorkerStatusPolicy.needsWrite(current, desired, written, settings.statusKeepalive(), now)) {
       store.patchStatus(w, desired); // a 409 (stale copy) throws: JOSDK retries on a fresh one

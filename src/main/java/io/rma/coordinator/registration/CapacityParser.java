@@ -1,6 +1,7 @@
 package io.rma.coordinator.registration;
 
 import java.util.Locale;
+import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -56,10 +57,10 @@ public final class CapacityParser {
   }
 
   /** GiB for a reported size, or empty when unknown. */
-  public static java.util.OptionalDouble gib(String reported) {
+  public static OptionalDouble gib(String reported) {
     OptionalLong b = bytes(reported);
     return b.isPresent()
-        ? java.util.OptionalDouble.of(b.getAsLong() / (1024.0 * 1024 * 1024))
-        : java.util.OptionalDouble.empty();
+        ? OptionalDouble.of(b.getAsLong() / (1024.0 * 1024 * 1024))
+        : OptionalDouble.empty();
   }
 }

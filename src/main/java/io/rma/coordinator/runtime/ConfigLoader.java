@@ -96,8 +96,6 @@ public final class ConfigLoader {
             setting("TIER2_RAM_GIB", Double::parseDouble, 4.0),
             setting("TIER2_CPU_CORES", Integer::parseInt, 2));
     String dbPath = plain("DATABASE_PATH", "database-path");
-    double loadCeiling =
-        fraction("LOAD_CEILING", setting("LOAD_CEILING", Double::parseDouble, 0.8));
     return new CoordinatorConfig(
         setting("PORT", "port", Integer::parseInt, 8080),
         Optional.ofNullable(dbPath).filter(s -> !s.isBlank()).map(Path::of),
@@ -106,7 +104,6 @@ public final class ConfigLoader {
         Optional.ofNullable(text("NAMESPACE")).orElseGet(ConfigLoader::podNamespace),
         health,
         tiers,
-        loadCeiling,
         security(),
         Optional.ofNullable(text("PUBLIC_URL")).map(u -> u.replaceAll("/+$", "")),
         setting("MAX_BODY_BYTES", Long::parseLong, 1024L * 1024),
@@ -117,7 +114,7 @@ public final class ConfigLoader {
         setting("LEADER_ELECTION", ConfigLoader::bool, true),
         leaseName(
             Optional.ofNullable(text("LEASE_NAME")).orElse(CoordinatorConfig.DEFAULT_LEASE_NAME)),
-        routing(loadCeiling),
+        routing(),
         tasks());
   }
 
@@ -174,10 +171,10 @@ public final class ConfigLoader {
     }
   }
 
-  private RoutingSettings routing(double loadCeiling) {
+  private RoutingSettings routing() {
     RoutingSettings d = RoutingSettings.defaults();
     return new RoutingSettings(
-        loadCeiling,
+        fraction("LOAD_CEILING", setting("LOAD_CEILING", Double::parseDouble, d.loadCeiling())),
         positive(
             "UPSTREAM_CONNECT_TIMEOUT",
             setting("UPSTREAM_CONNECT_TIMEOUT", ConfigLoader::duration, d.connectTimeout())),

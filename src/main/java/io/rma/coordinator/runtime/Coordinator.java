@@ -182,14 +182,6 @@ public final class Coordinator implements AutoCloseable {
                     Map.of("detail", "this replica is a standby; the leader serves the API"));
               }
             })
-        .addFilter(
-            (chain, req, res) -> {
-              String path = req.path().path();
-              if (path.startsWith("/api/inference/") || path.startsWith("/v1/")) {
-                inferenceRate.acquire(req);
-              }
-              chain.proceed();
-            })
         .register("/", new RootService(pool, VERSION, mode))
         .register(
             "/api/worker",
@@ -207,7 +199,23 @@ public final class Coordinator implements AutoCloseable {
             new TaskWorkerService(tasks, pool, auth, config.maxBodyBytes()))
         .register("/api/inference", taskClients)
         .register("/api/admin", new AdminService(pool, mode, new AdminAuth(security.adminToken())));
+    limitInference(routing);
     inference.routing(routing);
+  }
+
+  /** Per-client inference limit, on every request only when one is set. */
+  private void limitInference(HttpRouting.Builder routing) {
+    if (!inferenceRate.enabled()) {
+      return;
+    }
+    routing.addFilter(
+        (chain, req, res) -> {
+          String path = req.path().path();
+          if (path.startsWith("/api/inference/") || path.startsWith("/v1/")) {
+            inferenceRate.acquire(req);
+          }
+          chain.proceed();
+        });
   }
 
   /**

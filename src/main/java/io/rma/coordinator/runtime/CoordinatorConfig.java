@@ -19,7 +19,6 @@ import java.util.Optional;
  * @param namespace namespace of the RMAWorker objects
  * @param health heartbeat, offline, prune and grace timings
  * @param tiers tier thresholds
- * @param loadCeiling workers reporting more load than this get no new work
  * @param security credentials, SSRF guard and limits
  * @param publicUrl URL workers use to reach the coordinator; empty = from the request's Host
  * @param maxBodyBytes largest request body accepted
@@ -28,7 +27,8 @@ import java.util.Optional;
  * @param leaderElection Kubernetes mode: replicas elect a leader on a Lease ({@code
  *     RMA_LEADER_ELECTION}, default true); false only for a single replica
  * @param leaseName Kubernetes mode: name of that Lease ({@code RMA_LEASE_NAME})
- * @param routing how inference requests are sent to workers (timeouts, caps, failover, ejection)
+ * @param routing how inference requests are sent to workers (load ceiling, timeouts, caps,
+ *     failover, ejection)
  * @param tasks the pull-worker task queue's limits and timings
  */
 public record CoordinatorConfig(
@@ -38,7 +38,6 @@ public record CoordinatorConfig(
     String namespace,
     HealthSettings health,
     TierPolicy.Thresholds tiers,
-    double loadCeiling,
     SecuritySettings security,
     Optional<String> publicUrl,
     long maxBodyBytes,

@@ -32,4 +32,13 @@ public final class SqliteFiles {
     }
     return connection;
   }
+
+  /** True while the connection is open and answers (readiness). */
+  public static boolean ready(Connection connection) {
+    try {
+      return !connection.isClosed() && connection.isValid(1);
+    } catch (SQLException e) {
+      return false;
+    }
+  }
 }

@@ -143,11 +143,7 @@ public final class SqliteTaskRepository implements AutoCloseable {
   }
 
   public synchronized boolean ready() {
-    try {
-      return !connection.isClosed() && connection.isValid(1);
-    } catch (SQLException e) {
-      return false;
-    }
+    return SqliteFiles.ready(connection);
   }
 
   @Override

@@ -127,10 +127,9 @@ public final class TaskClientService implements HttpService {
       if (e.kind() != TaskRejection.Kind.QUEUE_FULL) {
         throw new ApiException(e.kind().status(), e.getMessage());
       }
+      // ErrorMapping turns retry_after into the Retry-After header, as for the rate limits.
       long seconds = Math.max(1, (e.retryAfter().toMillis() + 999) / 1000);
-      res.header(HeaderNames.RETRY_AFTER, String.valueOf(seconds));
-      JsonBodies.send(res, 429, Map.of("detail", e.getMessage()));
-      return true;
+      throw new ApiException(429, e.getMessage(), Map.of("retry_after", seconds));
     }
     String statusUrl = "/api/inference/tasks/" + task.id();
     if (prefer.async()) {

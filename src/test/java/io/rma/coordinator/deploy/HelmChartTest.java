@@ -292,7 +292,7 @@ class HelmChartTest {
     assertThat(config.health().massStaleFraction()).isEqualTo(0.6);
     assertThat(config.health().statusKeepalive()).isEqualTo(Duration.ofMinutes(2));
     assertThat(config.loopInterval()).isEqualTo(Duration.ofSeconds(2));
-    assertThat(config.loadCeiling()).isEqualTo(0.75);
+    assertThat(config.routing().loadCeiling()).isEqualTo(0.75);
     assertThat(config.tiers().gpuMemoryGib()).isEqualTo(16);
     assertThat(config.tiers().ramGib()).isEqualTo(8.5);
     assertThat(config.tiers().cpuCores()).isEqualTo(4);

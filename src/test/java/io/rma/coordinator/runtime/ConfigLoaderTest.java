@@ -22,7 +22,7 @@ class ConfigLoaderTest {
     assertThat(c.health().heartbeatInterval()).isEqualTo(Duration.ofSeconds(30));
     assertThat(c.health().offlineAfter()).isEqualTo(Duration.ofSeconds(90));
     assertThat(c.health().pruneAfter()).isEqualTo(Duration.ofMinutes(30));
-    assertThat(c.loadCeiling()).isEqualTo(0.8);
+    assertThat(c.routing().loadCeiling()).isEqualTo(0.8);
     assertThat(c.security().workerAuthEnforced()).isTrue();
     assertThat(c.security().maxWorkers()).isEqualTo(10_000);
     assertThat(c.security().allowLoopbackWorkers()).isTrue();
@@ -61,7 +61,7 @@ class ConfigLoaderTest {
     CoordinatorConfig c =
         ConfigLoader.load(Map.of("RMA_CONFIG_FILE", file.toString(), "RMA_LOAD_CEILING", "0.7"));
     assertThat(c.health().pruneAfter()).isEqualTo(Duration.ofMinutes(10));
-    assertThat(c.loadCeiling()).isEqualTo(0.7);
+    assertThat(c.routing().loadCeiling()).isEqualTo(0.7);
     assertThat(c.port()).isEqualTo(9000);
   }
 
