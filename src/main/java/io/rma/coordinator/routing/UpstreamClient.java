@@ -25,8 +25,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
@@ -36,7 +41,13 @@ import javax.net.ssl.SSLSocketFactory;
  * status and headers, then the body whole or as it arrives). Connections are kept alive in a pool
  * per worker endpoint; one taken from the pool is first checked without blocking for a close the
  * worker sent while it was idle. Reads time out after the upstream timeout, which bounds both the
- * wait for an answer and the gap between two chunks of a streamed one.
+ * wait for an answer and the gap between two chunks of a streamed one; writes time out after it
+ * too, so a worker that stops reading cannot hold a request either.
+ *
+ * <p>Timeouts are deadlines that one watchdog thread checks a few times a second, closing the
+ * connection of a read or write past its deadline, rather than socket read timeouts: a timed read
+ * parks the virtual thread with a timer, and arming and cancelling that timer on every call cost
+ * about a quarter of the coordinator's CPU per proxied request (docs/routing.md).
  *
  * <p>Why not Helidon's WebClient or the JDK's HttpClient: measured in bench/ClientChoice.java, a
  * proxy built on either spent about twice the CPU per request of this client (Helidon's pool starts
@@ -56,13 +67,14 @@ final class UpstreamClient implements AutoCloseable {
   private static final int BUFFER = 8192;
 
   private final int connectTimeoutMillis;
-  private final int readTimeoutMillis;
+  private final long timeoutNanos;
+  private final Set<Connection> open = ConcurrentHashMap.newKeySet();
+  private final ScheduledExecutorService watchdog;
   private final Duration connectTimeout;
   private final Duration timeout;
   private final long maxIdleNanos;
   private final ConcurrentHashMap<String, Endpoint> endpoints = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<Endpoint, ConcurrentLinkedDeque<Connection>> idle =
-      new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Endpoint, IdleConnections> idle = new ConcurrentHashMap<>();
   private volatile boolean closed;
   private volatile long lastSweep = System.nanoTime();
   private static final VarHandle LAST_SWEEP;
@@ -83,8 +95,23 @@ final class UpstreamClient implements AutoCloseable {
     this.connectTimeout = settings.connectTimeout();
     this.timeout = settings.upstreamTimeout();
     this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis());
-    this.readTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
+    this.timeoutNanos = timeout.toNanos();
     this.maxIdleNanos = MAX_IDLE.toNanos();
+    // Deadlines are checked every 1/20 of the timeout (10 ms to 250 ms): a timeout is noticed at
+    // most that late.
+    long tick = Math.clamp(timeout.toMillis() / 20, 10, 250);
+    this.watchdog =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().daemon().name("rma-upstream-deadlines").unstarted(r));
+    watchdog.scheduleAtFixedRate(this::expire, tick, tick, TimeUnit.MILLISECONDS);
+  }
+
+  /** Closes the connections whose read or write is past its deadline. */
+  private void expire() {
+    long now = System.nanoTime();
+    for (Connection c : open) {
+      c.expireIf(now);
+    }
   }
 
   /** Where a worker's service listens, parsed once from its base URL. */
@@ -234,20 +261,19 @@ final class UpstreamClient implements AutoCloseable {
         if (colon <= 0) {
           continue;
         }
-        String name = h.substring(0, colon).trim();
-        String value = h.substring(colon + 1).trim();
-        if (name.equalsIgnoreCase("content-type")) {
-          contentType = value;
-        } else if (name.equalsIgnoreCase("content-length")) {
+        if (isHeader(h, colon, "content-type")) {
+          contentType = h.substring(colon + 1).trim();
+        } else if (isHeader(h, colon, "content-length")) {
+          String value = h.substring(colon + 1).trim();
           try {
             length = Long.parseLong(value);
           } catch (NumberFormatException e) {
             throw new IOException("malformed Content-Length: " + abbreviate(value));
           }
-        } else if (name.equalsIgnoreCase("transfer-encoding")) {
-          chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
-        } else if (name.equalsIgnoreCase("connection")) {
-          String v = value.toLowerCase(Locale.ROOT);
+        } else if (isHeader(h, colon, "transfer-encoding")) {
+          chunked = h.substring(colon + 1).toLowerCase(Locale.ROOT).contains("chunked");
+        } else if (isHeader(h, colon, "connection")) {
+          String v = h.substring(colon + 1).toLowerCase(Locale.ROOT);
           close |= v.contains("close");
           keepAlive |= v.contains("keep-alive");
         }
@@ -270,6 +296,15 @@ final class UpstreamClient implements AutoCloseable {
       }
       return new Answer(c, code, contentType, length, body);
     }
+  }
+
+  /** Whether the header line's name (before {@code colon}, spaces allowed) is {@code name}. */
+  private static boolean isHeader(String line, int colon, String name) {
+    int end = colon;
+    while (end > 0 && line.charAt(end - 1) == ' ') {
+      end--;
+    }
+    return end == name.length() && line.regionMatches(true, 0, name, 0, end);
   }
 
   private static String abbreviate(String s) {
@@ -305,12 +340,12 @@ final class UpstreamClient implements AutoCloseable {
   }
 
   private Connection pooled(Endpoint endpoint) {
-    ConcurrentLinkedDeque<Connection> q = idle.get(endpoint);
+    IdleConnections q = idle.get(endpoint);
     if (q == null) {
       return null;
     }
     Connection c;
-    while ((c = q.pollFirst()) != null) {
+    while ((c = q.poll()) != null) {
       if (System.nanoTime() - c.idleSince < maxIdleNanos && c.stillOpen()) {
         return c;
       }
@@ -329,20 +364,8 @@ final class UpstreamClient implements AutoCloseable {
     if (now - last < maxIdleNanos || !LAST_SWEEP.compareAndSet(this, last, now)) {
       return;
     }
-    idle.forEach(
-        (endpoint, q) -> {
-          q.removeIf(
-              c -> {
-                boolean old = now - c.idleSince >= maxIdleNanos;
-                if (old) {
-                  c.close();
-                }
-                return old;
-              });
-          if (q.isEmpty()) {
-            idle.remove(endpoint, q);
-          }
-        });
+    // Empty queues stay: removing one could race with a release into it.
+    idle.forEach((endpoint, q) -> q.closeIdleSince(now - maxIdleNanos));
   }
 
   private void release(Connection c) {
@@ -351,13 +374,55 @@ final class UpstreamClient implements AutoCloseable {
       return;
     }
     c.idleSince = System.nanoTime();
-    ConcurrentLinkedDeque<Connection> q =
-        idle.computeIfAbsent(c.endpoint, e -> new ConcurrentLinkedDeque<>());
-    if (q.size() >= MAX_IDLE_PER_ENDPOINT) {
+    IdleConnections q = idle.computeIfAbsent(c.endpoint, e -> new IdleConnections());
+    if (!q.offer(c)) {
       c.close();
-      return;
     }
-    q.offerFirst(c); // most recently used first: the likeliest to be alive
+  }
+
+  /**
+   * An endpoint's idle connections, most recently used first (the likeliest to be alive), at most
+   * {@link #MAX_IDLE_PER_ENDPOINT}; counted apart because a deque's size() walks it.
+   */
+  private static final class IdleConnections {
+    private final ConcurrentLinkedDeque<Connection> q = new ConcurrentLinkedDeque<>();
+    private final AtomicInteger size = new AtomicInteger();
+
+    boolean offer(Connection c) {
+      if (size.incrementAndGet() > MAX_IDLE_PER_ENDPOINT) {
+        size.decrementAndGet();
+        return false;
+      }
+      q.offerFirst(c);
+      return true;
+    }
+
+    Connection poll() {
+      Connection c = q.pollFirst();
+      if (c != null) {
+        size.decrementAndGet();
+      }
+      return c;
+    }
+
+    void closeIdleSince(long before) {
+      q.removeIf(
+          c -> {
+            boolean old = c.idleSince - before <= 0;
+            if (old) {
+              c.close();
+            }
+            return old;
+          });
+      size.set(q.size()); // once per sweep: corrects any count a concurrent poll raced with
+    }
+
+    void closeAll() {
+      Connection c;
+      while ((c = poll()) != null) {
+        c.close();
+      }
+    }
   }
 
   /** The address to call for the endpoint's host, or a failure naming why the guard refused. */
@@ -396,8 +461,10 @@ final class UpstreamClient implements AutoCloseable {
         ssl.startHandshake();
         io = ssl;
       }
-      socket.setSoTimeout(readTimeoutMillis);
-      return new Connection(endpoint, channel, io);
+      socket.setSoTimeout(0); // reads and writes have deadlines instead (see expire)
+      Connection c = new Connection(endpoint, channel, io);
+      open.add(c);
+      return c;
     } catch (IOException | RuntimeException e) {
       closeQuietly(channel);
       throw connectFailure(e);
@@ -463,12 +530,13 @@ final class UpstreamClient implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    idle.values().forEach(q -> q.forEach(Connection::close));
+    watchdog.shutdownNow();
+    idle.values().forEach(IdleConnections::closeAll);
     idle.clear();
   }
 
   /** One kept-alive connection to a worker; used by one request at a time. */
-  private static final class Connection {
+  private final class Connection {
     private final Endpoint endpoint;
     private final SocketChannel channel;
     private final Socket socket;
@@ -479,6 +547,11 @@ final class UpstreamClient implements AutoCloseable {
     private int lim;
     private long received;
     private long idleSince;
+
+    /** When the read or write in progress times out ({@link System#nanoTime}), 0 when none. */
+    private volatile long deadline;
+
+    private volatile boolean timedOut;
 
     Connection(Endpoint endpoint, SocketChannel channel, Socket socket) throws IOException {
       this.endpoint = endpoint;
@@ -506,18 +579,33 @@ final class UpstreamClient implements AutoCloseable {
       }
     }
 
+    void expireIf(long now) {
+      long d = deadline;
+      if (d != 0 && now - d > 0) {
+        timedOut = true;
+        close();
+      }
+    }
+
     void write(byte[] head, byte[] body) throws IOException {
       received = 0;
-      if (head.length + body.length <= BUFFER) {
-        byte[] all = new byte[head.length + body.length];
-        System.arraycopy(head, 0, all, 0, head.length);
-        System.arraycopy(body, 0, all, head.length, body.length);
-        out.write(all);
-      } else {
-        out.write(head);
-        out.write(body);
+      deadline = System.nanoTime() + timeoutNanos;
+      try {
+        if (head.length + body.length <= BUFFER) {
+          byte[] all = new byte[head.length + body.length];
+          System.arraycopy(head, 0, all, 0, head.length);
+          System.arraycopy(body, 0, all, head.length, body.length);
+          out.write(all);
+        } else {
+          out.write(head);
+          out.write(body);
+        }
+        out.flush();
+      } catch (IOException e) {
+        throw timedOut ? new SocketTimeoutException("not sent within " + seconds(timeout)) : e;
+      } finally {
+        deadline = 0;
       }
-      out.flush();
     }
 
     int fill() throws IOException {
@@ -526,7 +614,15 @@ final class UpstreamClient implements AutoCloseable {
       }
       pos = 0;
       lim = 0;
-      int n = in.read(buf, 0, buf.length);
+      int n;
+      deadline = System.nanoTime() + timeoutNanos;
+      try {
+        n = in.read(buf, 0, buf.length);
+      } catch (IOException e) {
+        throw timedOut ? new SocketTimeoutException("no answer within " + seconds(timeout)) : e;
+      } finally {
+        deadline = 0;
+      }
       if (n > 0) {
         lim = n;
         received += n;
@@ -535,6 +631,15 @@ final class UpstreamClient implements AutoCloseable {
     }
 
     String line(int max) throws IOException {
+      // Usually the whole line is in the buffer: one String straight from the bytes.
+      for (int i = pos; i < lim && i - pos <= max; i++) {
+        if (buf[i] == '\n') {
+          int end = i > pos && buf[i - 1] == '\r' ? i - 1 : i;
+          String line = new String(buf, pos, end - pos, StandardCharsets.ISO_8859_1);
+          pos = i + 1;
+          return line;
+        }
+      }
       StringBuilder s = new StringBuilder(64);
       while (true) {
         if (fill() < 0) {
@@ -565,6 +670,7 @@ final class UpstreamClient implements AutoCloseable {
     }
 
     void close() {
+      open.remove(this);
       closeQuietly(socket);
       closeQuietly(channel);
     }
