@@ -3,9 +3,13 @@ package io.rma.coordinator.routing;
 import io.helidon.webserver.http.HttpRouting;
 import io.rma.coordinator.health.Pool;
 import io.rma.coordinator.registration.ServiceCatalogue;
+import io.rma.coordinator.security.ClientRateLimiter;
 import io.rma.coordinator.security.EndpointPolicy;
+import io.rma.coordinator.web.Exchange;
 import java.time.Clock;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
 import java.util.random.RandomGenerator;
 
 /**
@@ -16,13 +20,14 @@ public final class InferenceRouting implements AutoCloseable {
   /** Request threads are virtual and short-lived: take each one's own random source per call. */
   private static final RandomGenerator RANDOM = () -> ThreadLocalRandom.current().nextLong();
 
-  private final Pool pool;
-  private final ServiceCatalogue catalogue;
   private final RoutingSettings settings;
   private final InFlight inFlight = new InFlight();
   private final OutlierEjection ejection;
   private final UpstreamClient upstream;
   private final Router router;
+  private final InferenceService inferenceService;
+  private final OpenAiService openAi;
+  private final Map<String, Handler> posts;
 
   public InferenceRouting(
       Pool pool,
@@ -31,8 +36,6 @@ public final class InferenceRouting implements AutoCloseable {
       EndpointPolicy guard,
       PullFallback pull,
       Clock clock) {
-    this.pool = pool;
-    this.catalogue = catalogue;
     this.settings = settings;
     this.ejection = new OutlierEjection(clock, settings.ejectAfterFailures(), settings.ejectFor());
     this.upstream = new UpstreamClient(settings, guard);
@@ -40,14 +43,51 @@ public final class InferenceRouting implements AutoCloseable {
         new WorkerSelectionPolicy(settings.loadCeiling(), ejection, inFlight::count, RANDOM);
     this.router =
         new Router(pool, policy, inFlight, ejection, upstream, settings, new RouteMetrics(), pull);
+    this.inferenceService = new InferenceService(router, catalogue, settings.maxBodyBytes());
+    this.openAi = new OpenAiService(router, pool, catalogue, settings.maxBodyBytes());
+    this.posts =
+        Map.of(
+            "/api/inference/llm", inferenceService::llm,
+            "/api/inference/vision", inferenceService::vision,
+            "/api/inference/rag/query", inferenceService::rag,
+            "/api/inference/graph/extract", inferenceService::graph,
+            "/v1/completions", openAi::completions,
+            "/v1/chat/completions", openAi::chat);
+  }
+
+  /** An inference route's work once its body is read, whichever server path received it. */
+  @FunctionalInterface
+  public interface Handler {
+    void handle(byte[] body, Exchange ex);
+  }
+
+  /**
+   * The handler of {@code POST path} or {@code GET path}, for the fast path; null when the path is
+   * not an inference route. Helidon's routes ({@link #routing}) call the same handlers.
+   */
+  Handler handler(boolean post, String path) {
+    if (post) {
+      return posts.get(path);
+    }
+    return path.equals("/v1/models") ? (body, ex) -> openAi.models(ex) : null;
+  }
+
+  /** The largest inference request body. */
+  long maxBodyBytes() {
+    return settings.maxBodyBytes();
   }
 
   /** Registers {@code /api/inference/...} and {@code /v1/...}. */
   public void routing(HttpRouting.Builder routing) {
-    routing
-        .register(
-            "/api/inference", new InferenceService(router, catalogue, settings.maxBodyBytes()))
-        .register("/v1", new OpenAiService(router, pool, catalogue, settings.maxBodyBytes()));
+    routing.register("/api/inference", inferenceService).register("/v1", openAi);
+  }
+
+  /**
+   * The inference fast path for the server's listener: serves the routes of {@link #routing} on
+   * HTTP/1.1 connections without Helidon's per-request work (see {@link FastInferencePath}).
+   */
+  public FastInferencePath fastPath(BooleanSupplier serving, ClientRateLimiter rate) {
+    return new FastInferencePath(this, serving, rate);
   }
 
   /** The ejection record (for tests and diagnostics). */

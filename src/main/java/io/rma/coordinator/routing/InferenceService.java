@@ -2,16 +2,17 @@ package io.rma.coordinator.routing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.helidon.common.uri.UriQuery;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
-import io.helidon.webserver.http.ServerResponse;
 import io.rma.coordinator.registration.ServiceCatalogue;
 import io.rma.coordinator.registration.ServiceCatalogue.ServiceDefinition;
 import io.rma.coordinator.web.ApiException;
+import io.rma.coordinator.web.Exchange;
+import io.rma.coordinator.web.HelidonExchange;
 import io.rma.coordinator.web.JsonBodies;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -41,16 +42,20 @@ public final class InferenceService implements HttpService {
   @Override
   public void routing(HttpRules rules) {
     rules
-        .post("/llm", this::llm)
-        .post("/vision", this::vision)
-        .post("/rag/query", (req, res) -> keyed(req, res, "rag", "rag", "query"))
-        .post("/graph/extract", (req, res) -> keyed(req, res, "graph", "ner", "text"));
+        .post("/llm", (req, res) -> llm(body(req), new HelidonExchange(req, res)))
+        .post("/vision", (req, res) -> vision(body(req), new HelidonExchange(req, res)))
+        .post("/rag/query", (req, res) -> rag(body(req), new HelidonExchange(req, res)))
+        .post("/graph/extract", (req, res) -> graph(body(req), new HelidonExchange(req, res)));
+  }
+
+  private byte[] body(ServerRequest req) {
+    return JsonBodies.readBytes(req, maxBodyBytes);
   }
 
   /** {@code {"model", "prompt", "max_tokens": 512, "temperature": 0.7, ...}} to /v1/completions. */
-  private void llm(ServerRequest req, ServerResponse res) {
+  void llm(byte[] raw, Exchange ex) {
     ServiceDefinition service = service(catalogue, "vllm", "llm");
-    ObjectNode body = InferenceBodies.object(JsonBodies.readBytes(req, maxBodyBytes));
+    ObjectNode body = InferenceBodies.object(raw);
     InferenceBodies.requirePrompt(body);
     String model = InferenceBodies.text(body, "model");
     boolean stream = InferenceBodies.flag(body, "stream");
@@ -58,8 +63,7 @@ public final class InferenceService implements HttpService {
     body.put("temperature", InferenceBodies.number(body, "temperature", DEFAULT_TEMPERATURE));
     router.forward(
         new Router.Call("llm", service, model, service.path(), InferenceBodies.bytes(body), stream),
-        req,
-        res);
+        ex);
   }
 
   /**
@@ -67,9 +71,9 @@ public final class InferenceService implements HttpService {
    * false, "options": {"num_predict", "temperature"}}}; other Ollama fields ({@code system}, {@code
    * format}, {@code keep_alive}, ...) pass through.
    */
-  private void vision(ServerRequest req, ServerResponse res) {
+  void vision(byte[] raw, Exchange ex) {
     ServiceDefinition service = service(catalogue, "vision", "vision");
-    ObjectNode in = InferenceBodies.object(JsonBodies.readBytes(req, maxBodyBytes));
+    ObjectNode in = InferenceBodies.object(raw);
     InferenceBodies.requiredText(in, "prompt", " (a non-empty string)");
     String model = InferenceBodies.text(in, "model");
     boolean stream = InferenceBodies.flag(in, "stream");
@@ -112,8 +116,7 @@ public final class InferenceService implements HttpService {
     router.forward(
         new Router.Call(
             "vision", service, model, service.path(), InferenceBodies.bytes(out), stream),
-        req,
-        res);
+        ex);
   }
 
   /**
@@ -122,28 +125,28 @@ public final class InferenceService implements HttpService {
    * always gets a JSON body; query parameters are passed on as well, so a worker written for the
    * original's query-parameter form keeps working for clients that use it.
    */
-  private void keyed(
-      ServerRequest req, ServerResponse res, String route, String serviceName, String key) {
+  void rag(byte[] raw, Exchange ex) {
+    keyed(raw, ex, "rag", "rag", "query");
+  }
+
+  void graph(byte[] raw, Exchange ex) {
+    keyed(raw, ex, "graph", "ner", "text");
+  }
+
+  private void keyed(byte[] raw, Exchange ex, String route, String serviceName, String key) {
     ServiceDefinition service = service(catalogue, serviceName, route);
-    ObjectNode body = InferenceBodies.object(JsonBodies.readBytes(req, maxBodyBytes));
-    UriQuery query = req.query();
-    for (String name : query.names()) {
-      if (!body.has(name)) {
-        body.put(name, query.get(name));
+    ObjectNode body = InferenceBodies.object(raw);
+    Map<String, List<String>> query = ex.query();
+    for (Map.Entry<String, List<String>> q : query.entrySet()) {
+      if (!body.has(q.getKey())) {
+        body.put(q.getKey(), q.getValue().isEmpty() ? "" : q.getValue().getFirst());
       }
     }
     InferenceBodies.requiredText(body, key, " (as a query parameter or a JSON field)");
     router.forward(
         new Router.Call(
-            route,
-            service,
-            null,
-            service.path(),
-            query.isEmpty() ? Map.of() : query.toMap(),
-            InferenceBodies.bytes(body),
-            false),
-        req,
-        res);
+            route, service, null, service.path(), query, InferenceBodies.bytes(body), false),
+        ex);
   }
 
   /** The catalogue entry of an inference service; 503 when the catalogue lacks it or its path. */

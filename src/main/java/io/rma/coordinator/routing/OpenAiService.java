@@ -3,7 +3,6 @@ package io.rma.coordinator.routing;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
-import io.helidon.webserver.http.ServerResponse;
 import io.rma.coordinator.api.v1alpha1.RMAWorkerSpec;
 import io.rma.coordinator.api.v1alpha1.WorkerMode;
 import io.rma.coordinator.api.v1alpha1.WorkerPhase;
@@ -11,6 +10,8 @@ import io.rma.coordinator.health.Pool;
 import io.rma.coordinator.health.WorkerView;
 import io.rma.coordinator.registration.ServiceCatalogue;
 import io.rma.coordinator.registration.ServiceCatalogue.ServiceDefinition;
+import io.rma.coordinator.web.Exchange;
+import io.rma.coordinator.web.HelidonExchange;
 import io.rma.coordinator.web.JsonBodies;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,16 +43,25 @@ public final class OpenAiService implements HttpService {
   @Override
   public void routing(HttpRules rules) {
     rules
-        .post("/completions", (req, res) -> forward(req, res, "openai-completions", "/completions"))
-        .post(
-            "/chat/completions",
-            (req, res) -> forward(req, res, "openai-chat", "/chat/completions"))
-        .get("/models", this::models);
+        .post("/completions", (req, res) -> completions(body(req), new HelidonExchange(req, res)))
+        .post("/chat/completions", (req, res) -> chat(body(req), new HelidonExchange(req, res)))
+        .get("/models", (req, res) -> models(new HelidonExchange(req, res)));
   }
 
-  private void forward(ServerRequest req, ServerResponse res, String route, String suffix) {
+  private byte[] body(ServerRequest req) {
+    return JsonBodies.readBytes(req, maxBodyBytes);
+  }
+
+  void completions(byte[] raw, Exchange ex) {
+    forward(raw, ex, "openai-completions", "/completions");
+  }
+
+  void chat(byte[] raw, Exchange ex) {
+    forward(raw, ex, "openai-chat", "/chat/completions");
+  }
+
+  private void forward(byte[] raw, Exchange ex, String route, String suffix) {
     ServiceDefinition service = InferenceService.service(catalogue, LLM_SERVICE, route);
-    byte[] raw = JsonBodies.readBytes(req, maxBodyBytes);
     InferenceBodies.Peek body = InferenceBodies.peek(raw);
     router.forward(
         new Router.Call(
@@ -61,8 +71,7 @@ public final class OpenAiService implements HttpService {
             openAiPrefix(service.path()) + suffix,
             raw,
             body.stream()),
-        req,
-        res);
+        ex);
   }
 
   /** {@code /v1/completions} gives {@code /v1}; a path not ending in /completions gives /v1. */
@@ -74,7 +83,7 @@ public final class OpenAiService implements HttpService {
   }
 
   /** The union of the models that the LLM workers able to take requests now advertise. */
-  private void models(ServerRequest req, ServerResponse res) {
+  void models(Exchange ex) {
     TreeSet<String> models = new TreeSet<>();
     for (WorkerView w : pool.workers()) {
       RMAWorkerSpec spec = w.worker().getSpec();
@@ -103,6 +112,6 @@ public final class OpenAiService implements HttpService {
     Map<String, Object> answer = new LinkedHashMap<>();
     answer.put("object", "list");
     answer.put("data", data);
-    JsonBodies.ok(res, answer);
+    JsonBodies.send(ex, 200, answer);
   }
 }

@@ -1,7 +1,6 @@
 package io.rma.coordinator.routing;
 
-import io.helidon.webserver.http.ServerRequest;
-import io.helidon.webserver.http.ServerResponse;
+import io.rma.coordinator.web.Exchange;
 
 /**
  * Where a request goes when no push worker can take it: the pull workers' task queue (see {@code
@@ -10,12 +9,12 @@ import io.helidon.webserver.http.ServerResponse;
  */
 @FunctionalInterface
 public interface PullFallback {
-  PullFallback NONE = (call, req, res) -> false;
+  PullFallback NONE = (call, ex) -> false;
 
   /**
    * Queues the call for pull workers and answers the client.
    *
    * @return false, with nothing answered, when no pull worker runs the call's service and model
    */
-  boolean offer(Router.Call call, ServerRequest req, ServerResponse res);
+  boolean offer(Router.Call call, Exchange ex);
 }

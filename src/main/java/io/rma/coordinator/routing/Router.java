@@ -1,15 +1,12 @@
 package io.rma.coordinator.routing;
 
-import io.helidon.http.HeaderNames;
-import io.helidon.http.Status;
 import io.helidon.webserver.CloseConnectionException;
-import io.helidon.webserver.http.ServerRequest;
-import io.helidon.webserver.http.ServerResponse;
 import io.rma.coordinator.health.Pool;
 import io.rma.coordinator.health.WorkerView;
 import io.rma.coordinator.registration.ServiceCatalogue.ServiceDefinition;
 import io.rma.coordinator.routing.UpstreamFailure.Kind;
 import io.rma.coordinator.web.ApiException;
+import io.rma.coordinator.web.Exchange;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -30,6 +27,8 @@ import java.util.stream.Collectors;
 public final class Router {
   private static final Logger LOG = System.getLogger(Router.class.getName());
   private static final int SNIPPET_BYTES = 200;
+  private static final Map<String, String> STREAM_HEADERS =
+      Map.of("Cache-Control", "no-cache", "X-Accel-Buffering", "no");
 
   private final Pool pool;
   private final WorkerSelectionPolicy policy;
@@ -89,7 +88,7 @@ public final class Router {
     }
   }
 
-  void forward(Call call, ServerRequest req, ServerResponse res) {
+  void forward(Call call, Exchange ex) {
     WorkerSelectionPolicy.Candidates candidates =
         policy.candidates(pool.workers(), call.service().name(), call.model());
     if (candidates.isEmpty() && !candidates.pullWorkers().isEmpty()) {
@@ -101,7 +100,7 @@ public final class Router {
                 + call.service().name()
                 + ": pull workers answer whole (send without stream)");
       }
-      if (pull.offer(call, req, res)) {
+      if (pull.offer(call, ex)) {
         metrics.outcome(call.route(), "queued");
         return;
       }
@@ -123,7 +122,7 @@ public final class Router {
       WorkerView worker = next.get();
       String base = WorkerEndpoint.base(worker.worker().getSpec(), call.service());
       try (InFlight.Lease lease = inFlight.start(worker.name())) {
-        send(call, worker, base, res);
+        send(call, worker, base, ex);
         metrics.outcome(call.route(), "answered");
         return;
       } catch (UpstreamFailure f) {
@@ -143,8 +142,7 @@ public final class Router {
   }
 
   /** One attempt: the answer is passed to the client, or the attempt throws. */
-  private void send(Call call, WorkerView worker, String base, ServerResponse res)
-      throws UpstreamFailure {
+  private void send(Call call, WorkerView worker, String base, Exchange ex) throws UpstreamFailure {
     try (UpstreamClient.Answer answer =
         upstream.post(base, call.path(), call.query(), call.body())) {
       int status = answer.status();
@@ -158,16 +156,11 @@ public final class Router {
         ejection.success(worker.name());
       }
       if (call.stream()) {
-        stream(call, worker, answer, res);
+        stream(call, worker, answer, ex);
         return;
       }
       byte[] body = readCapped(answer, call, worker);
-      res.status(Status.create(status));
-      String type = answer.contentType();
-      if (type != null) {
-        res.header(HeaderNames.CONTENT_TYPE, type);
-      }
-      res.send(body);
+      ex.send(status, answer.contentType(), Map.of(), body);
     }
   }
 
@@ -219,18 +212,10 @@ public final class Router {
    * connection (which cancels the work on servers that watch for it); a worker that stops
    * mid-answer closes the client's connection, so the client sees a cut-off stream, not an end.
    */
-  private void stream(
-      Call call, WorkerView worker, UpstreamClient.Answer answer, ServerResponse res) {
-    res.status(Status.create(answer.status()));
-    String type = answer.contentType();
-    if (type != null) {
-      res.header(HeaderNames.CONTENT_TYPE, type);
-    }
-    res.header(HeaderNames.CACHE_CONTROL, "no-cache");
-    res.header(HeaderNames.create("X-Accel-Buffering"), "no");
+  private void stream(Call call, WorkerView worker, UpstreamClient.Answer answer, Exchange ex) {
+    OutputStream out = ex.stream(answer.status(), answer.contentType(), STREAM_HEADERS);
     byte[] buf = new byte[8192];
     InputStream in = answer.body();
-    OutputStream out = res.outputStream();
     while (true) {
       int n;
       try {

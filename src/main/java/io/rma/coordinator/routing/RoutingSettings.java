@@ -14,6 +14,8 @@ import java.time.Duration;
  * @param attempts most workers one request is sent to (failover included)
  * @param ejectAfterFailures consecutive failures after which a worker is taken out of rotation
  * @param ejectFor how long the first ejection lasts; repeated ejections last longer (up to 8x)
+ * @param fastPath serve the inference routes on the lean fast path ({@link FastInferencePath})
+ *     instead of Helidon's routing
  */
 public record RoutingSettings(
     double loadCeiling,
@@ -22,13 +24,27 @@ public record RoutingSettings(
     long maxBodyBytes,
     int attempts,
     int ejectAfterFailures,
-    Duration ejectFor) {
+    Duration ejectFor,
+    boolean fastPath) {
 
   public RoutingSettings {
     if (attempts < 1 || ejectAfterFailures < 1 || maxBodyBytes < 1) {
       throw new IllegalArgumentException(
           "attempts, eject-after-failures and max body bytes must be at least 1");
     }
+  }
+
+  /** The same settings with the fast path on or off. */
+  public RoutingSettings withFastPath(boolean on) {
+    return new RoutingSettings(
+        loadCeiling,
+        connectTimeout,
+        upstreamTimeout,
+        maxBodyBytes,
+        attempts,
+        ejectAfterFailures,
+        ejectFor,
+        on);
   }
 
   public static RoutingSettings defaults() {
@@ -39,6 +55,7 @@ public record RoutingSettings(
         16L * 1024 * 1024,
         3,
         3,
-        Duration.ofSeconds(30));
+        Duration.ofSeconds(30),
+        true);
   }
 }

@@ -191,7 +191,8 @@ public final class ConfigLoader {
             atLeastOne(
                 "EJECT_AFTER_FAILURES",
                 setting("EJECT_AFTER_FAILURES", Integer::parseInt, d.ejectAfterFailures())),
-        positive("EJECT_FOR", setting("EJECT_FOR", ConfigLoader::duration, d.ejectFor())));
+        positive("EJECT_FOR", setting("EJECT_FOR", ConfigLoader::duration, d.ejectFor())),
+        setting("INFERENCE_FAST_PATH", ConfigLoader::bool, d.fastPath()));
   }
 
   /** The pull-worker task queue: {@code RMA_TASK_*}. */

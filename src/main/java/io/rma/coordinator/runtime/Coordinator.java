@@ -4,9 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.http.HttpRouting;
-import io.helidon.webserver.http.ServerRequest;
-import io.helidon.webserver.http.ServerResponse;
 import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.helidon.webserver.observe.metrics.MetricsObserver;
@@ -38,6 +37,7 @@ import io.rma.coordinator.tasks.TaskClientService;
 import io.rma.coordinator.tasks.TaskWorkerService;
 import io.rma.coordinator.web.ApiException;
 import io.rma.coordinator.web.ErrorMapping;
+import io.rma.coordinator.web.Exchange;
 import io.rma.coordinator.web.JsonBodies;
 import java.io.IOException;
 import java.time.Clock;
@@ -129,15 +129,14 @@ public final class Coordinator implements AutoCloseable {
   }
 
   /** Routing's fallback when no push worker can take a request: the pull workers' queue. */
-  private boolean queueForPullWorkers(Router.Call call, ServerRequest req, ServerResponse res) {
+  private boolean queueForPullWorkers(Router.Call call, Exchange ex) {
     JsonNode request;
     try {
       request = JsonBodies.WIRE.readTree(call.body());
     } catch (IOException e) {
       throw ApiException.badRequest("the request body is not JSON: " + e.getMessage());
     }
-    return taskClients.answer(
-        req, res, call.service().name(), call.path(), call.model(), request, true);
+    return taskClients.answer(ex, call.service().name(), call.path(), call.model(), request, true);
   }
 
   /**
@@ -253,8 +252,11 @@ public final class Coordinator implements AutoCloseable {
    * tests drive the loop themselves with a moved clock.
    */
   public WebServer startServer(int port) {
-    return WebServer.builder()
-        .port(port)
+    WebServerConfig.Builder server = WebServer.builder().port(port);
+    if (config.routing().fastPath()) {
+      server.addConnectionSelector(inference.fastPath(serving, inferenceRate));
+    }
+    return server
         // A backstop only: each route caps its own body and answers 413 in JSON.
         .maxPayloadSize(
             Math.max(

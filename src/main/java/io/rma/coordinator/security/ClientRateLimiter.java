@@ -8,7 +8,7 @@ import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TimeMeter;
 import io.helidon.webserver.http.ServerRequest;
 import io.rma.coordinator.web.ApiException;
-import java.net.InetSocketAddress;
+import io.rma.coordinator.web.HelidonExchange;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -51,10 +51,14 @@ public final class ClientRateLimiter {
     if (permits <= 0) {
       return;
     }
-    acquire(client(req));
+    acquire(HelidonExchange.address(req.remotePeer()));
   }
 
-  void acquire(String client) {
+  /** Takes one permit for {@code client} (an address) or throws a 429. */
+  public void acquire(String client) {
+    if (permits <= 0) {
+      return;
+    }
     Bucket bucket =
         buckets.get(
             client,
@@ -82,14 +86,6 @@ public final class ClientRateLimiter {
               + " s",
           Map.of("retry_after", waitSeconds));
     }
-  }
-
-  /** The client's address as the coordinator sees it (the proxy's, behind a proxy). */
-  static String client(ServerRequest req) {
-    if (req.remotePeer().address() instanceof InetSocketAddress a && a.getAddress() != null) {
-      return a.getAddress().getHostAddress();
-    }
-    return req.remotePeer().host();
   }
 
   /** Lets tests move time with the coordinator's clock. */

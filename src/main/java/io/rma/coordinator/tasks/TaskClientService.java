@@ -1,7 +1,6 @@
 package io.rma.coordinator.tasks;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
@@ -10,6 +9,8 @@ import io.rma.coordinator.registration.ServiceCatalogue;
 import io.rma.coordinator.registration.ServiceCatalogue.ServiceDefinition;
 import io.rma.coordinator.store.StoreException;
 import io.rma.coordinator.web.ApiException;
+import io.rma.coordinator.web.Exchange;
+import io.rma.coordinator.web.HelidonExchange;
 import io.rma.coordinator.web.JsonBodies;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -86,7 +87,13 @@ public final class TaskClientService implements HttpService {
       throw ApiException.unprocessable("request is required: the body the worker should get");
     }
     JsonNode request = body.get("request");
-    if (!answer(req, res, name, route, PullDispatcher.modelOf(request), request, false)) {
+    if (!answer(
+        new HelidonExchange(req, res),
+        name,
+        route,
+        PullDispatcher.modelOf(request),
+        request,
+        false)) {
       String model = PullDispatcher.modelOf(request);
       throw new ApiException(
           503,
@@ -106,15 +113,9 @@ public final class TaskClientService implements HttpService {
    *     client's Idempotency-Key already names a task
    */
   public boolean answer(
-      ServerRequest req,
-      ServerResponse res,
-      String name,
-      String route,
-      String model,
-      JsonNode request,
-      boolean asWorker) {
-    Optional<String> key = idempotencyKey(req);
-    Prefer prefer = prefer(req);
+      Exchange ex, String name, String route, String model, JsonNode request, boolean asWorker) {
+    Optional<String> key = idempotencyKey(ex);
+    Prefer prefer = prefer(ex);
 
     Task task;
     try {
@@ -133,25 +134,27 @@ public final class TaskClientService implements HttpService {
     }
     String statusUrl = "/api/inference/tasks/" + task.id();
     if (prefer.async()) {
-      res.header(HeaderNames.LOCATION, statusUrl);
-      res.header(HeaderNames.create("Preference-Applied"), "respond-async");
-      JsonBodies.send(res, 202, view(task));
+      JsonBodies.send(
+          ex,
+          202,
+          Map.of("Location", statusUrl, "Preference-Applied", "respond-async"),
+          view(task));
       return true;
     }
     Duration wait = prefer.waitFor().filter(w -> w.compareTo(limit()) < 0).orElse(limit());
     try {
       TaskOutcome outcome = tasks.await(task.id(), wait).get();
       if (outcome.completed() && asWorker) {
-        JsonBodies.send(res, outcome.statusCode(), outcome.result());
+        JsonBodies.send(ex, outcome.statusCode(), outcome.result());
       } else if (outcome.completed()) {
-        JsonBodies.ok(res, view(outcome.task()));
+        JsonBodies.send(ex, 200, view(outcome.task()));
       } else {
         Map<String, Object> failed = new LinkedHashMap<>();
         failed.put("detail", outcome.error());
         failed.put("task_id", task.id());
         failed.put("status", TaskState.FAILED.wire());
         failed.put("status_url", statusUrl);
-        JsonBodies.send(res, outcome.failureStatus(), failed);
+        JsonBodies.send(ex, outcome.failureStatus(), failed);
       }
     } catch (ExecutionException e) {
       if (e.getCause() instanceof TimeoutException) {
@@ -164,8 +167,7 @@ public final class TaskClientService implements HttpService {
         late.put("task_id", task.id());
         late.put("status", tasks.task(task.id()).map(t -> t.state().wire()).orElse("unknown"));
         late.put("status_url", statusUrl);
-        res.header(HeaderNames.LOCATION, statusUrl);
-        JsonBodies.send(res, 504, late);
+        JsonBodies.send(ex, 504, Map.of("Location", statusUrl), late);
       } else if (e.getCause() instanceof TaskRejection r) {
         throw new ApiException(r.kind().status(), r.getMessage());
       } else if (e.getCause() instanceof StoreException s) {
@@ -240,8 +242,8 @@ public final class TaskClientService implements HttpService {
     return m;
   }
 
-  private static Optional<String> idempotencyKey(ServerRequest req) {
-    Optional<String> key = req.headers().first(HeaderNames.create("Idempotency-Key"));
+  private static Optional<String> idempotencyKey(Exchange ex) {
+    Optional<String> key = ex.header("Idempotency-Key");
     if (key.isPresent() && !IDEMPOTENCY_KEY.matcher(key.get()).matches()) {
       throw ApiException.badRequest(
           "Idempotency-Key must be 1 to 255 visible ASCII characters with no spaces");
@@ -252,8 +254,8 @@ public final class TaskClientService implements HttpService {
   /** RFC 7240 preferences: {@code respond-async}, {@code wait=N}. */
   private record Prefer(boolean async, Optional<Duration> waitFor) {}
 
-  private static Prefer prefer(ServerRequest req) {
-    List<String> values = req.headers().all(HeaderNames.create("Prefer"), List::of);
+  private static Prefer prefer(Exchange ex) {
+    List<String> values = ex.headers("Prefer");
     boolean async = false;
     Optional<Duration> wait = Optional.empty();
     for (String v : values) {

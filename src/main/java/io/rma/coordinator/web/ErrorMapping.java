@@ -1,6 +1,5 @@
 package io.rma.coordinator.web;
 
-import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
 import io.helidon.webserver.http.HttpRouting;
 import io.rma.coordinator.store.StoreException;
@@ -15,25 +14,31 @@ public final class ErrorMapping {
 
   private ErrorMapping() {}
 
+  /** Answers an {@link ApiException}: its status, {@code {"detail", ...extra}}, Retry-After. */
+  public static void send(Exchange ex, ApiException e) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("detail", e.getMessage());
+    body.putAll(e.extra());
+    Map<String, String> headers =
+        e.extra().get("retry_after") instanceof Number seconds
+            ? Map.of("Retry-After", String.valueOf(seconds.longValue()))
+            : Map.of();
+    JsonBodies.send(ex, e.status(), headers, body);
+  }
+
+  /** The answer to a store failure: 503, the store is unavailable. */
+  public static Map<String, Object> storeFailure(StoreException e) {
+    return Map.of("detail", "the worker store is unavailable: " + e.getMessage());
+  }
+
   public static void register(HttpRouting.Builder routing) {
     routing
-        .error(
-            ApiException.class,
-            (req, res, e) -> {
-              Map<String, Object> body = new LinkedHashMap<>();
-              body.put("detail", e.getMessage());
-              body.putAll(e.extra());
-              if (e.extra().get("retry_after") instanceof Number seconds) {
-                res.header(HeaderNames.RETRY_AFTER, String.valueOf(seconds.longValue()));
-              }
-              JsonBodies.send(res, e.status(), body);
-            })
+        .error(ApiException.class, (req, res, e) -> send(new HelidonExchange(req, res), e))
         .error(
             StoreException.class,
             (req, res, e) -> {
               LOG.log(Level.ERROR, "store failure on " + req.prologue() + ": " + e.getMessage(), e);
-              JsonBodies.send(
-                  res, 503, Map.of("detail", "the worker store is unavailable: " + e.getMessage()));
+              JsonBodies.send(res, 503, storeFailure(e));
             })
         .error(
             HttpException.class,

@@ -13,6 +13,7 @@ import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.Map;
 
 /**
  * Reading and writing JSON on the wire: bodies are read with a size cap (413 past it), parsed
@@ -77,15 +78,28 @@ public final class JsonBodies {
   }
 
   public static void send(ServerResponse res, int status, Object body) {
-    byte[] bytes;
-    try {
-      bytes = WIRE.writeValueAsBytes(body);
-    } catch (JsonProcessingException e) {
-      throw new UncheckedIOException(e);
-    }
+    byte[] bytes = bytes(body);
     res.status(Status.create(status));
     res.header(HeaderNames.CONTENT_TYPE, "application/json");
     res.send(bytes);
+  }
+
+  /** Answers {@code body} as JSON, with further response headers. */
+  public static void send(Exchange ex, int status, Map<String, String> headers, Object body) {
+    ex.send(status, "application/json", headers, bytes(body));
+  }
+
+  public static void send(Exchange ex, int status, Object body) {
+    send(ex, status, Map.of(), body);
+  }
+
+  /** {@code body} written as JSON. */
+  public static byte[] bytes(Object body) {
+    try {
+      return WIRE.writeValueAsBytes(body);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   public static void ok(ServerResponse res, Object body) {

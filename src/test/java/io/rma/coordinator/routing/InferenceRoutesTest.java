@@ -18,6 +18,22 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Each route against real stub workers: what the worker receives, and what the client gets. */
 class InferenceRoutesTest {
+
+  /** "true": inference requests take the fast path; a subclass runs every test without it. */
+  String fastPath() {
+    return "true";
+  }
+
+  RoutingHarness harness(Map<String, String> env) {
+    Map<String, String> all = new java.util.HashMap<>(env);
+    all.put("RMA_INFERENCE_FAST_PATH", fastPath());
+    return new RoutingHarness(all);
+  }
+
+  RoutingHarness harness() {
+    return harness(Map.of());
+  }
+
   private final List<AutoCloseable> closing = new java.util.ArrayList<>();
 
   private <T extends AutoCloseable> T closeLater(T t) {
@@ -34,7 +50,7 @@ class InferenceRoutesTest {
 
   @Test
   void llmGoesToOpenAiCompletionsWithDefaultsAndTheAnswerComesBackUnchanged() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness());
+    RoutingHarness c = closeLater(harness());
     StubWorker w = closeLater(new StubWorker("gpu-1"));
     w.on(
         "/v1/completions",
@@ -59,7 +75,7 @@ class InferenceRoutesTest {
 
   @Test
   void visionGoesToOllamaGenerateWithStreamFalseAndOptions() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness());
+    RoutingHarness c = closeLater(harness());
     StubWorker w = closeLater(new StubWorker("gpu-v"));
     c.register(w, "vision", List.of("llava"));
 
@@ -88,7 +104,7 @@ class InferenceRoutesTest {
 
   @Test
   void ragQueryTakesQueryParametersOrAJsonBody() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness());
+    RoutingHarness c = closeLater(harness());
     StubWorker w = closeLater(new StubWorker("cpu-rag"));
     c.register(w, "rag", List.of());
 
@@ -115,7 +131,7 @@ class InferenceRoutesTest {
 
   @Test
   void graphExtractTakesTextAsParameterOrBody() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness());
+    RoutingHarness c = closeLater(harness());
     StubWorker w = closeLater(new StubWorker("cpu-ner"));
     c.register(w, "ner", List.of());
 
@@ -134,7 +150,7 @@ class InferenceRoutesTest {
 
   @Test
   void aWorkerErrorComesBackUnchanged() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness());
+    RoutingHarness c = closeLater(harness());
     StubWorker w = closeLater(new StubWorker("gpu-1"));
     w.on(
         "/v1/completions",
@@ -150,8 +166,7 @@ class InferenceRoutesTest {
 
   @Test
   void badInputIsRefusedWithoutCallingAWorker() throws Exception {
-    RoutingHarness c =
-        closeLater(new RoutingHarness(Map.of("RMA_MAX_INFERENCE_BODY_BYTES", "2000")));
+    RoutingHarness c = closeLater(harness(Map.of("RMA_MAX_INFERENCE_BODY_BYTES", "2000")));
     StubWorker w = closeLater(new StubWorker("gpu-1"));
     c.register(w, "vllm", List.of());
     c.register(w, "rag", List.of());
@@ -195,8 +210,7 @@ class InferenceRoutesTest {
             path: /query
         """
             .formatted(w.port()));
-    RoutingHarness c =
-        closeLater(new RoutingHarness(Map.of("RMA_SERVICE_CATALOGUE", catalogue.toString())));
+    RoutingHarness c = closeLater(harness(Map.of("RMA_SERVICE_CATALOGUE", catalogue.toString())));
     // no port: the catalogue's port for vllm
     Map<String, Object> noPort = new LinkedHashMap<>();
     noPort.put("capabilities", Map.of("cpu_cores", 8, "ram", "32GB"));

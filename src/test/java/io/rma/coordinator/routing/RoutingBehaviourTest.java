@@ -30,6 +30,22 @@ import org.junit.jupiter.api.Test;
 
 /** Selection, failover, errors and streaming, with real stub workers. */
 class RoutingBehaviourTest {
+
+  /** "true": inference requests take the fast path; a subclass runs every test without it. */
+  String fastPath() {
+    return "true";
+  }
+
+  RoutingHarness harness(Map<String, String> env) {
+    Map<String, String> all = new java.util.HashMap<>(env);
+    all.put("RMA_INFERENCE_FAST_PATH", fastPath());
+    return new RoutingHarness(all);
+  }
+
+  RoutingHarness harness() {
+    return harness(Map.of());
+  }
+
   private final List<AutoCloseable> closing = new ArrayList<>();
   private final CountDownLatch release = new CountDownLatch(1);
 
@@ -53,7 +69,7 @@ class RoutingBehaviourTest {
 
   @Test
   void noCandidateIs503NamingWhyEachWorkerWasSkipped() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness());
+    RoutingHarness c = closeLater(harness());
     HttpResponse<String> none = c.post("/api/inference/llm", Map.of("prompt", "Hi"));
     assertThat(none.statusCode()).isEqualTo(503);
     assertThat(json(none).get("detail").asText()).contains("vllm", "no worker registered");
@@ -81,7 +97,7 @@ class RoutingBehaviourTest {
 
   @Test
   void aWorkerAnswering503IsFailedOverAndThenEjected() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness());
+    RoutingHarness c = closeLater(harness());
     StubWorker sick = closeLater(new StubWorker("sick"));
     sick.on(
         "/v1/completions", (ex, b) -> StubWorker.json(ex, 503, Map.of("detail", "model loading")));
@@ -102,7 +118,7 @@ class RoutingBehaviourTest {
 
   @Test
   void whenEveryWorkerFailsTheAnswerIs502NamingWhatWasTried() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness());
+    RoutingHarness c = closeLater(harness());
     StubWorker a = closeLater(new StubWorker("a"));
     a.on("/v1/completions", (ex, b) -> StubWorker.json(ex, 502, Map.of("detail", "bad gateway")));
     String aId = c.register(a, "vllm", List.of());
@@ -121,7 +137,7 @@ class RoutingBehaviourTest {
 
   @Test
   void aWorkerThatDropsAStartedRequestIsNotRetriedUnlessIdempotent() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness());
+    RoutingHarness c = closeLater(harness());
     StubWorker dropper = closeLater(new StubWorker("dropper"));
     AtomicInteger llmCalls = new AtomicInteger();
     StubWorker.Handler drop =
@@ -165,7 +181,7 @@ class RoutingBehaviourTest {
 
   @Test
   void aSilentWorkerIs504AfterTheUpstreamTimeout() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness(Map.of("RMA_UPSTREAM_TIMEOUT", "400ms")));
+    RoutingHarness c = closeLater(harness(Map.of("RMA_UPSTREAM_TIMEOUT", "400ms")));
     StubWorker slow = closeLater(new StubWorker("slow"));
     slow.on(
         "/v1/completions",
@@ -185,7 +201,7 @@ class RoutingBehaviourTest {
 
   @Test
   void killingAWorkerMidRunLosesNoRequestWhenAnotherCanServe() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness());
+    RoutingHarness c = closeLater(harness());
     StubWorker a = closeLater(new StubWorker("a"));
     StubWorker b = closeLater(new StubWorker("b"));
     c.register(a, "rag", List.of());
@@ -225,7 +241,7 @@ class RoutingBehaviourTest {
 
   @Test
   void aDeadWorkerCostsNoLlmRequestThoughLlmIsNotRetriedOnceStarted() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness());
+    RoutingHarness c = closeLater(harness());
     StubWorker a = closeLater(new StubWorker("a"));
     StubWorker b = closeLater(new StubWorker("b"));
     c.register(a, "vllm", List.of());
@@ -247,7 +263,7 @@ class RoutingBehaviourTest {
 
   @Test
   void loadSpreadsOverTwoWorkersAndSkipsOneAboveTheCeiling() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness());
+    RoutingHarness c = closeLater(harness());
     StubWorker a = closeLater(new StubWorker("a"));
     StubWorker b = closeLater(new StubWorker("b"));
     String aId = c.register(a, "vllm", List.of());
@@ -286,7 +302,7 @@ class RoutingBehaviourTest {
 
   @Test
   void aDegradedWorkerServesOnlyWhenNoHealthyOneCan() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness());
+    RoutingHarness c = closeLater(harness());
     StubWorker healthy = closeLater(new StubWorker("healthy"));
     StubWorker degraded = closeLater(new StubWorker("degraded"));
     String hId = c.register(healthy, "vllm", List.of());
@@ -302,7 +318,7 @@ class RoutingBehaviourTest {
 
   @Test
   void aRequestNamingAModelGoesToWorkersAdvertisingIt() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness());
+    RoutingHarness c = closeLater(harness());
     StubWorker llama = closeLater(new StubWorker("llama"));
     StubWorker mistral = closeLater(new StubWorker("mistral"));
     StubWorker any = closeLater(new StubWorker("any"));
@@ -323,7 +339,7 @@ class RoutingBehaviourTest {
 
   @Test
   void openAiApiRoutesCompletionsChatAndListsModels() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness());
+    RoutingHarness c = closeLater(harness());
     StubWorker w = closeLater(new StubWorker("gpu"));
     c.register(w, "vllm", List.of("llama-3-8b"));
     StubWorker w2 = closeLater(new StubWorker("gpu2"));
@@ -360,7 +376,7 @@ class RoutingBehaviourTest {
 
   @Test
   void aStreamedAnswerArrivesChunkByChunkBeforeTheWorkerFinishes() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness());
+    RoutingHarness c = closeLater(harness());
     StubWorker w = closeLater(new StubWorker("streamer"));
     List<CountDownLatch> firstSeen = List.of(new CountDownLatch(1), new CountDownLatch(1));
     AtomicInteger calls = new AtomicInteger();
@@ -384,7 +400,7 @@ class RoutingBehaviourTest {
     for (int i = 0; i < 2; i++) {
       String path = i == 0 ? "/api/inference/llm" : "/v1/chat/completions";
       HttpResponse<InputStream> r =
-          c.http.send(
+          c.inferenceHttp.send(
               HttpRequest.newBuilder(c.uri(path))
                   .header("Content-Type", "application/json")
                   .POST(
@@ -407,7 +423,7 @@ class RoutingBehaviourTest {
 
   @Test
   void visionStreamsOllamaNdjsonWhenAsked() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness());
+    RoutingHarness c = closeLater(harness());
     StubWorker w = closeLater(new StubWorker("ollama"));
     w.on(
         "/api/generate",
@@ -429,7 +445,7 @@ class RoutingBehaviourTest {
 
   @Test
   void aClientLeavingAStreamClosesTheWorkersConnection() throws Exception {
-    RoutingHarness c = closeLater(new RoutingHarness());
+    RoutingHarness c = closeLater(harness());
     StubWorker w = closeLater(new StubWorker("streamer"));
     CountDownLatch workerCut = new CountDownLatch(1);
     w.on(

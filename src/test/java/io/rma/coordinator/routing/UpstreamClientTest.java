@@ -30,7 +30,8 @@ class UpstreamClientTest {
               1 << 20,
               3,
               3,
-              Duration.ofSeconds(30)),
+              Duration.ofSeconds(30),
+              true),
           new EndpointPolicy(true, true, EndpointPolicy.Resolver.SYSTEM));
   private final ServerSocket server;
   private final AtomicInteger connections = new AtomicInteger();
