@@ -45,6 +45,9 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
 
   private static final byte[] EMPTY = new byte[0];
 
+  /** "HTTP/1.1 200 OK\r\n" and the like, made once per status. */
+  private static final String[] STATUS_LINES = new String[600];
+
   private final ConnectionContext ctx;
   private final FastInferencePath path;
   private final DataReader reader;
@@ -179,6 +182,18 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
       searched = Math.max(0, available - 3);
       reader.pullData();
     }
+  }
+
+  private static String statusLine(int status) {
+    if (status < 100 || status >= STATUS_LINES.length) {
+      return "HTTP/1.1 " + status + " " + Status.create(status).reasonPhrase() + "\r\n";
+    }
+    String line = STATUS_LINES[status];
+    if (line == null) {
+      line = "HTTP/1.1 " + status + " " + Status.create(status).reasonPhrase() + "\r\n";
+      STATUS_LINES[status] = line; // a benign race: every thread makes the same string
+    }
+    return line;
   }
 
   @Override
@@ -487,13 +502,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
       }
       committed = true;
       StringBuilder h = new StringBuilder(200);
-      h.append("HTTP/1.1 ")
-          .append(status)
-          .append(' ')
-          .append(Status.create(status).reasonPhrase())
-          .append("\r\nDate: ")
-          .append(DateTime.rfc1123String())
-          .append("\r\n");
+      h.append(statusLine(status)).append("Date: ").append(DateTime.rfc1123String()).append("\r\n");
       if (contentType != null) {
         h.append("Content-Type: ").append(contentType).append("\r\n");
       }

@@ -13,14 +13,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * cancelled} (the client went away mid-stream).
  */
 final class RouteMetrics {
-  private final ConcurrentHashMap<String, Counter> outcomes = new ConcurrentHashMap<>();
+  /** Route, then outcome: two lookups of constant strings, nothing built per request. */
+  private final ConcurrentHashMap<String, ConcurrentHashMap<String, Counter>> outcomes =
+      new ConcurrentHashMap<>();
+
   private final ConcurrentHashMap<String, Counter> failovers = new ConcurrentHashMap<>();
 
   void outcome(String route, String outcome) {
     outcomes
+        .computeIfAbsent(route, r -> new ConcurrentHashMap<>())
         .computeIfAbsent(
-            route + '|' + outcome,
-            k ->
+            outcome,
+            o ->
                 Metrics.getOrCreate(
                     Counter.builder("rma.routed.requests")
                         .description("Inference requests routed, by route and outcome")

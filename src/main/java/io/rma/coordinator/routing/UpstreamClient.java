@@ -21,6 +21,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -318,8 +319,29 @@ final class UpstreamClient implements AutoCloseable {
         : new UpstreamFailure(UpstreamFailure.Kind.FAILED, "answer cut off: " + describe(e));
   }
 
+  /**
+   * The request head up to the Content-Length value, per endpoint and path, for requests without
+   * query parameters (all but rag and graph): built once, not per request.
+   */
+  private final ConcurrentHashMap<Endpoint, ConcurrentHashMap<String, byte[]>> heads =
+      new ConcurrentHashMap<>();
+
+  private byte[] head(Endpoint endpoint, String path, Map<String, List<String>> query, int length) {
+    if (!query.isEmpty() || heads.size() > 4096) {
+      return head(endpoint, path, query, Integer.toString(length));
+    }
+    byte[] start =
+        heads
+            .computeIfAbsent(endpoint, e -> new ConcurrentHashMap<>())
+            .computeIfAbsent(path, p -> head(endpoint, path, Map.of(), ""));
+    byte[] end = (length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+    byte[] all = Arrays.copyOf(start, start.length - 4 + end.length);
+    System.arraycopy(end, 0, all, start.length - 4, end.length);
+    return all;
+  }
+
   private static byte[] head(
-      Endpoint endpoint, String path, Map<String, List<String>> query, int length) {
+      Endpoint endpoint, String path, Map<String, List<String>> query, String length) {
     StringBuilder h = new StringBuilder(160).append("POST ").append(endpoint.prefix()).append(path);
     char sep = path.indexOf('?') < 0 ? '?' : '&';
     for (Map.Entry<String, List<String>> q : query.entrySet()) {

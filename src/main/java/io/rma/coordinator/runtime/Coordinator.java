@@ -1,6 +1,7 @@
 package io.rma.coordinator.runtime;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.helidon.common.socket.SocketOptions;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
 import io.helidon.webserver.WebServer;
@@ -252,7 +253,12 @@ public final class Coordinator implements AutoCloseable {
    * tests drive the loop themselves with a moved clock.
    */
   public WebServer startServer(int port) {
-    WebServerConfig.Builder server = WebServer.builder().port(port);
+    WebServerConfig.Builder server =
+        WebServer.builder()
+            .port(port)
+            // Small writes go out at once: streamed tokens are not held back by Nagle's algorithm
+            // waiting for the client's delayed ACK.
+            .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build());
     if (config.routing().fastPath()) {
       server.addConnectionSelector(inference.fastPath(serving, inferenceRate));
     }
