@@ -19,6 +19,7 @@ import io.rma.coordinator.web.Exchange;
 import io.rma.coordinator.web.HelidonExchange;
 import io.rma.coordinator.web.JsonBodies;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
@@ -72,21 +73,25 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
     thread = Thread.currentThread();
     while (canRun) {
       Head head;
+      byte[] body;
+      // Waiting for a request and reading it is idle time (as in Helidon's own connection): the
+      // server's idle-connection sweep may close the connection, and its stop interrupts it.
       waiting = true;
       idleSince = System.nanoTime();
       try {
         head = readHead();
+        if (head == null) {
+          waiting = false;
+          toHelidon(limit);
+          return;
+        }
+        reader.skip(head.length());
+        body = head.contentLength > 0 ? reader.readBytes((int) head.contentLength) : EMPTY;
       } catch (DataReader.InsufficientDataAvailableException e) {
-        return; // the client closed the connection between requests
+        return; // the client closed the connection
       } finally {
         waiting = false;
       }
-      if (head == null) {
-        toHelidon(limit);
-        return;
-      }
-      reader.skip(head.length());
-      byte[] body = head.contentLength > 0 ? reader.readBytes((int) head.contentLength) : EMPTY;
       LimitAlgorithm.Outcome outcome = limit.tryAcquireOutcome(true);
       boolean open;
       if (outcome instanceof LimitAlgorithm.Outcome.Accepted accepted) {
@@ -133,7 +138,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
         return false;
       }
       JsonBodies.send(ex, 503, ErrorMapping.storeFailure(e));
-    } catch (java.io.UncheckedIOException e) {
+    } catch (UncheckedIOException e) {
       return false; // the client's connection failed while we answered
     } catch (RuntimeException e) {
       LOG.log(Level.ERROR, "unexpected failure on " + head.path, e);
@@ -202,7 +207,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
     if (h != null) {
       return h.idleTime();
     }
-    return waiting ? Duration.ofNanos(System.nanoTime() - idleSince) : Duration.ZERO;
+    return Duration.ofNanos(System.nanoTime() - idleSince);
   }
 
   @Override

@@ -182,6 +182,18 @@ class FastPathTest {
   }
 
   @Test
+  void stoppingTheServerEndsAConnectionStalledMidBody() throws IOException {
+    try (Raw raw = new Raw(c)) {
+      raw.write(
+          "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"prompt\":");
+      raw.write(""); // the rest of the body never comes
+      assertTimeoutPreemptively(Duration.ofSeconds(10), () -> c.server.stop());
+      assertThat(raw.in.read()).as("the stalled connection was closed").isEqualTo(-1);
+    }
+    assertThat(worker.hits.get()).isZero();
+  }
+
+  @Test
   void thePerClientInferenceLimitAppliesOnTheFastPath() throws IOException {
     try (RoutingHarness limited = new RoutingHarness(Map.of("RMA_INFERENCE_PER_SECOND", "2"));
         StubWorker w = echo(new StubWorker("w2"), "/v1/completions")) {
