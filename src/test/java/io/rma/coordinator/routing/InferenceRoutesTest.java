@@ -12,41 +12,11 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Each route against real stub workers: what the worker receives, and what the client gets. */
-class InferenceRoutesTest {
-
-  /** "true": inference requests take the fast path; a subclass runs every test without it. */
-  String fastPath() {
-    return "true";
-  }
-
-  RoutingHarness harness(Map<String, String> env) {
-    Map<String, String> all = new java.util.HashMap<>(env);
-    all.put("RMA_INFERENCE_FAST_PATH", fastPath());
-    return new RoutingHarness(all);
-  }
-
-  RoutingHarness harness() {
-    return harness(Map.of());
-  }
-
-  private final List<AutoCloseable> closing = new java.util.ArrayList<>();
-
-  private <T extends AutoCloseable> T closeLater(T t) {
-    closing.add(0, t);
-    return t;
-  }
-
-  @AfterEach
-  void close() throws Exception {
-    for (AutoCloseable c : closing) {
-      c.close();
-    }
-  }
+class InferenceRoutesTest extends RoutingTestBase {
 
   @Test
   void llmGoesToOpenAiCompletionsWithDefaultsAndTheAnswerComesBackUnchanged() throws Exception {

@@ -29,37 +29,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Selection, failover, errors and streaming, with real stub workers. */
-class RoutingBehaviourTest {
+class RoutingBehaviourTest extends RoutingTestBase {
 
-  /** "true": inference requests take the fast path; a subclass runs every test without it. */
-  String fastPath() {
-    return "true";
-  }
-
-  RoutingHarness harness(Map<String, String> env) {
-    Map<String, String> all = new java.util.HashMap<>(env);
-    all.put("RMA_INFERENCE_FAST_PATH", fastPath());
-    return new RoutingHarness(all);
-  }
-
-  RoutingHarness harness() {
-    return harness(Map.of());
-  }
-
-  private final List<AutoCloseable> closing = new ArrayList<>();
   private final CountDownLatch release = new CountDownLatch(1);
 
-  private <T extends AutoCloseable> T closeLater(T t) {
-    closing.add(0, t);
-    return t;
-  }
-
+  /** Lets the stub workers' streams end before the base class closes them. */
   @AfterEach
-  void close() throws Exception {
+  void release() {
     release.countDown();
-    for (AutoCloseable c : closing) {
-      c.close();
-    }
   }
 
   private static String worker(HttpResponse<String> r) {
