@@ -3,6 +3,7 @@ package io.rma.coordinator.health;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 
 /**
@@ -14,11 +15,20 @@ public final class Heartbeats {
   public record Beat(Instant at, boolean degraded, Double load, String availableMemory) {}
 
   private final ConcurrentHashMap<String, Beat> beats = new ConcurrentHashMap<>();
+  private final AtomicLong version = new AtomicLong();
   private volatile BiConsumer<String, Beat> listener = (worker, beat) -> {};
 
   public void record(String worker, Beat beat) {
     beats.put(worker, beat);
+    version.incrementAndGet();
     listener.accept(worker, beat);
+  }
+
+  /**
+   * Goes up with every recorded or forgotten beat: views computed at the same version still hold.
+   */
+  public long version() {
+    return version.get();
   }
 
   /**
@@ -35,6 +45,7 @@ public final class Heartbeats {
 
   public void forget(String worker) {
     beats.remove(worker);
+    version.incrementAndGet();
   }
 
   public int size() {
