@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -47,6 +48,11 @@ public final class KubernetesWorkerStore implements WorkerStore {
   private final Map<String, Written> recent = new ConcurrentHashMap<>();
 
   private record Written(RMAWorker worker, long resourceVersion) {}
+
+  /** Goes up with every informer event and own write: a kept list is current while it stands. */
+  private final AtomicLong changes = new AtomicLong();
+
+  private volatile Listed listed;
 
   private volatile Consumer<String> onGone = name -> {};
 
@@ -106,15 +112,32 @@ public final class KubernetesWorkerStore implements WorkerStore {
     return Optional.ofNullable(own.worker());
   }
 
+  /**
+   * Every worker, by name. Routing lists the pool on every request, so the sorted list is kept
+   * while the informer reported no change and there are no own writes it has not caught up with.
+   */
   @Override
   public List<RMAWorker> list() {
+    long version = changes.get();
+    Listed kept = listed;
+    boolean settled = recent.isEmpty();
+    if (settled && kept != null && kept.version() == version) {
+      return kept.workers();
+    }
     Map<String, RMAWorker> all = new TreeMap<>();
     informer.getStore().list().forEach(w -> all.put(w.getMetadata().getName(), w));
     for (String name : recent.keySet()) {
       get(name).ifPresentOrElse(w -> all.put(name, w), () -> all.remove(name));
     }
-    return List.copyOf(all.values());
+    List<RMAWorker> result = List.copyOf(all.values());
+    if (settled) {
+      listed = new Listed(version, result);
+    }
+    return result;
   }
+
+  /** A list made when {@link #changes} stood at {@code version}. */
+  private record Listed(long version, List<RMAWorker> workers) {}
 
   /**
    * Creates the worker (or replaces the spec of the existing one), then writes its status. The
@@ -188,6 +211,7 @@ public final class KubernetesWorkerStore implements WorkerStore {
         call("delete worker " + name, () -> !workers().withName(name).delete().isEmpty());
     long seen = existing.map(KubernetesWorkerStore::version).orElse(0L);
     recent.put(name, new Written(null, seen + 1));
+    changes.incrementAndGet();
     return deleted;
   }
 
@@ -239,6 +263,7 @@ public final class KubernetesWorkerStore implements WorkerStore {
 
   private void remember(RMAWorker stored) {
     recent.put(stored.getMetadata().getName(), new Written(stored, version(stored)));
+    changes.incrementAndGet();
   }
 
   /** resourceVersions are opaque to clients, but etcd's are increasing integers. */
@@ -272,6 +297,7 @@ public final class KubernetesWorkerStore implements WorkerStore {
 
     @Override
     public void onDelete(RMAWorker w, boolean finalStateUnknown) {
+      changes.incrementAndGet();
       String name = w.getMetadata().getName();
       recent.computeIfPresent(name, (k, own) -> own.worker() == null ? null : own);
       if (get(name).isEmpty()) {
@@ -280,6 +306,7 @@ public final class KubernetesWorkerStore implements WorkerStore {
     }
 
     private void seen(RMAWorker w) {
+      changes.incrementAndGet();
       long v = version(w);
       recent.computeIfPresent(
           w.getMetadata().getName(), (k, own) -> v >= own.resourceVersion() ? null : own);
