@@ -18,6 +18,7 @@ import io.rma.coordinator.web.ErrorMapping;
 import io.rma.coordinator.web.Exchange;
 import io.rma.coordinator.web.HelidonExchange;
 import io.rma.coordinator.web.JsonBodies;
+import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger;
@@ -86,7 +87,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
           return;
         }
         reader.skip(head.length());
-        body = head.contentLength > 0 ? reader.readBytes((int) head.contentLength) : EMPTY;
+        body = body((int) head.contentLength);
       } catch (DataReader.InsufficientDataAvailableException e) {
         return; // the client closed the connection
       } finally {
@@ -111,6 +112,29 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
         return;
       }
     }
+  }
+
+  /**
+   * The request body. A small one is read into one exact array; a larger one grows as its bytes
+   * arrive, so a declared length costs memory only once the client has sent that much (clients
+   * declaring large bodies and sending little cannot exhaust a small heap).
+   */
+  private byte[] body(int length) {
+    if (length == 0) {
+      return EMPTY;
+    }
+    if (length <= JsonBodies.EXACT_READ_BYTES) {
+      return reader.readBytes(length);
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream(JsonBodies.EXACT_READ_BYTES);
+    int remaining = length;
+    while (remaining > 0) {
+      reader.ensureAvailable();
+      int n = Math.min(reader.available(), remaining);
+      out.writeBytes(reader.readBytes(n));
+      remaining -= n;
+    }
+    return out.toByteArray();
   }
 
   /** Serves one request; false when the connection is to be closed after it. */

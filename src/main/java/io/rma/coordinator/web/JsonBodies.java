@@ -28,6 +28,9 @@ public final class JsonBodies {
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
+  /** Bodies up to this size are read into an exact array at once; larger ones grow as they come. */
+  public static final int EXACT_READ_BYTES = 64 * 1024;
+
   private JsonBodies() {}
 
   /** The body as JSON, at most {@code maxBytes} long; an empty body is an empty object. */
@@ -56,9 +59,19 @@ public final class JsonBodies {
     }
     try (InputStream in = req.content().inputStream()) {
       if (declared.isPresent()) {
-        // Known length: one exact buffer instead of growing ones (a hot path for inference).
-        byte[] body = new byte[(int) declared.getAsLong()];
-        if (in.readNBytes(body, 0, body.length) < body.length || in.read() != -1) {
+        int length = (int) declared.getAsLong();
+        // A small body: one exact buffer (a hot path for inference). A larger one grows as its
+        // bytes arrive, so a declared length costs memory only once that much was sent.
+        byte[] body;
+        if (length <= EXACT_READ_BYTES) {
+          body = new byte[length];
+          if (in.readNBytes(body, 0, length) < length) {
+            throw ApiException.badRequest("the request body does not match its Content-Length");
+          }
+        } else {
+          body = in.readNBytes(length);
+        }
+        if (body.length < length || in.read() != -1) {
           throw ApiException.badRequest("the request body does not match its Content-Length");
         }
         return body;
