@@ -64,33 +64,61 @@ public final class Pool {
 
   /**
    * Every worker as it stands now. Routing reads this on every request, so the views are kept and
-   * handed out again while nothing they depend on has changed: the same stored worker objects (the
-   * stores replace an object when they change a worker), no heartbeat recorded or forgotten since,
-   * the same restart-grace start, and less than {@link #VIEW_REUSE} of clock time (phases follow
-   * the clock; a clock moved back recomputes too). Computing them cost about 0.1 µs per worker per
-   * request, which a pool of hundreds of workers would pay on every routed request.
+   * handed out again while nothing they depend on has changed: the store's version (or, for a store
+   * that has none, the same stored worker objects: the stores replace an object when they change a
+   * worker), no heartbeat recorded or forgotten since, the same restart-grace start, and less than
+   * {@link #VIEW_REUSE} of clock time (phases follow the clock; a clock moved back recomputes).
+   * Computing them cost about 0.1 µs per worker per request, which a pool of hundreds of workers
+   * would pay on every routed request.
    */
   public List<WorkerView> workers() {
+    return views().views();
+  }
+
+  /**
+   * The workers that run {@code service} (assigned or declared), as {@link #workers()} sees them:
+   * routing's candidates, without a pass over the whole pool per request.
+   */
+  public List<WorkerView> workersRunning(String service) {
+    Views v = views();
+    return v.byService()
+        .computeIfAbsent(
+            service, s -> v.views().stream().filter(w -> w.services().contains(s)).toList());
+  }
+
+  private Views views() {
     Instant now = clock.instant();
     long beats = heartbeats.version();
     Instant started = startedAt;
-    List<RMAWorker> stored = store.list();
+    long version = store.version();
     Views kept = views;
-    if (kept != null
-        && kept.beats() == beats
-        && kept.started() == started
-        && !now.isBefore(kept.at())
-        && now.isBefore(kept.at().plus(VIEW_REUSE))
-        && sameObjects(kept.stored(), stored)) {
-      return kept.views();
+    boolean fresh =
+        kept != null
+            && kept.beats() == beats
+            && kept.started() == started
+            && !now.isBefore(kept.at())
+            && now.isBefore(kept.at().plus(VIEW_REUSE));
+    if (fresh && version >= 0 && kept.storeVersion() == version) {
+      return kept;
     }
-    List<WorkerView> fresh = new ArrayList<>(stored.size());
+    List<RMAWorker> stored = store.list();
+    if (fresh && sameObjects(kept.stored(), stored)) {
+      // Nothing that matters changed (e.g. an informer event for an object already seen).
+      Views same =
+          new Views(
+              kept.stored(), version, beats, started, kept.at(), kept.views(), kept.byService());
+      views = same;
+      return same;
+    }
+    List<WorkerView> computed = new ArrayList<>(stored.size());
     for (RMAWorker w : stored) {
-      fresh.add(view(w, now));
+      computed.add(view(w, now));
     }
-    List<WorkerView> result = List.copyOf(fresh);
-    views = new Views(stored, beats, started, now, result);
-    return result;
+    Views made =
+        new Views(
+            stored, version, beats, started, now, List.copyOf(computed), new ConcurrentHashMap<>());
+    views = made;
+    return made;
   }
 
   private static boolean sameObjects(List<RMAWorker> a, List<RMAWorker> b) {
@@ -105,9 +133,18 @@ public final class Pool {
     return true;
   }
 
-  /** Views computed from {@code stored} at heartbeat version {@code beats} and time {@code at}. */
+  /**
+   * Views computed from {@code stored} (listed at store version {@code storeVersion}) at heartbeat
+   * version {@code beats} and time {@code at}; {@code byService} fills as routing asks.
+   */
   private record Views(
-      List<RMAWorker> stored, long beats, Instant started, Instant at, List<WorkerView> views) {}
+      List<RMAWorker> stored,
+      long storeVersion,
+      long beats,
+      Instant started,
+      Instant at,
+      List<WorkerView> views,
+      ConcurrentHashMap<String, List<WorkerView>> byService) {}
 
   public Optional<WorkerView> worker(String name) {
     return store.get(name).map(w -> view(w, clock.instant()));

@@ -136,6 +136,12 @@ public final class KubernetesWorkerStore implements WorkerStore {
     return result;
   }
 
+  /** The informer's change count while no own write waits for it; -1 (unknown) while one does. */
+  @Override
+  public long version() {
+    return recent.isEmpty() ? changes.get() : -1;
+  }
+
   /** A list made when {@link #changes} stood at {@code version}. */
   private record Listed(long version, List<RMAWorker> workers) {}
 

@@ -90,7 +90,8 @@ public final class Router {
 
   void forward(Call call, Exchange ex) {
     WorkerSelectionPolicy.Candidates candidates =
-        policy.candidates(pool.workers(), call.service().name(), call.model());
+        policy.candidates(
+            pool.workersRunning(call.service().name()), call.service().name(), call.model());
     if (candidates.isEmpty() && !candidates.pullWorkers().isEmpty()) {
       if (call.stream()) {
         metrics.outcome(call.route(), "no_worker");

@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Standalone mode's store: every worker in memory, and, when a database file is configured, each
@@ -26,6 +27,7 @@ public final class StandaloneWorkerStore implements WorkerStore {
       new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   private final ConcurrentHashMap<String, RMAWorker> workers = new ConcurrentHashMap<>();
+  private final AtomicLong version = new AtomicLong();
   private final SqliteWorkerRepository repository;
   private final String namespace;
   private final Clock clock;
@@ -69,12 +71,18 @@ public final class StandaloneWorkerStore implements WorkerStore {
     }
     persist(copy);
     workers.put(name, copy);
+    version.incrementAndGet();
     return copy;
   }
 
   @Override
   public Optional<RMAWorker> get(String name) {
     return Optional.ofNullable(workers.get(name));
+  }
+
+  @Override
+  public long version() {
+    return version.get();
   }
 
   @Override
@@ -91,6 +99,7 @@ public final class StandaloneWorkerStore implements WorkerStore {
       repository.delete(name);
     }
     workers.remove(name);
+    version.incrementAndGet();
     return true;
   }
 
@@ -104,6 +113,7 @@ public final class StandaloneWorkerStore implements WorkerStore {
     next.setStatus(status.copy());
     persist(next);
     workers.put(name, next);
+    version.incrementAndGet();
     return true;
   }
 

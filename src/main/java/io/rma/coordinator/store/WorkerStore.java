@@ -27,6 +27,15 @@ public interface WorkerStore extends AutoCloseable {
   /** Replaces the status of an existing worker; false when it is gone. */
   boolean updateStatus(String name, RMAWorkerStatus status);
 
+  /**
+   * A number that changes whenever {@link #list()} would return something else, or -1 when the
+   * store cannot tell cheaply. Readers that list on every request (routing) keep what they made of
+   * the list while it stands.
+   */
+  default long version() {
+    return -1;
+  }
+
   /** Human-readable kind of store, for health output ("memory", "sqlite", "kubernetes"). */
   String kind();
 

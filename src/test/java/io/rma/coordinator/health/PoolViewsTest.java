@@ -71,6 +71,18 @@ class PoolViewsTest {
     pool.restartGrace();
     assertThat(pool.workers()).isNotSameAs(offline);
 
+    // Routing's subset: the workers that run a service, from the same views.
+    RMAWorker c = new RMAWorker("c", new RMAWorkerSpec());
+    c.getSpec().setCapabilities(new Capabilities());
+    c.getSpec().getCapabilities().setCpuCores(4);
+    c.getSpec().getCapabilities().setRam("8GB");
+    c.getSpec().setServices(List.of("rag"));
+    store.save(c);
+    assertThat(pool.workersRunning("rag")).extracting(WorkerView::name).containsExactly("c");
+    assertThat(pool.workersRunning("rag")).isSameAs(pool.workersRunning("rag"));
+    store.delete("c");
+    assertThat(pool.workersRunning("rag")).isEmpty();
+
     // A forgotten heartbeat.
     List<WorkerView> beforeForget = pool.workers();
     pool.heartbeats().forget("a");
