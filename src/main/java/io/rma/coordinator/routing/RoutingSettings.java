@@ -34,19 +34,6 @@ public record RoutingSettings(
     }
   }
 
-  /** The same settings with the fast path on or off. */
-  public RoutingSettings withFastPath(boolean on) {
-    return new RoutingSettings(
-        loadCeiling,
-        connectTimeout,
-        upstreamTimeout,
-        maxBodyBytes,
-        attempts,
-        ejectAfterFailures,
-        ejectFor,
-        on);
-  }
-
   public static RoutingSettings defaults() {
     return new RoutingSettings(
         0.8,

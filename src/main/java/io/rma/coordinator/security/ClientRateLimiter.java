@@ -48,10 +48,9 @@ public final class ClientRateLimiter {
 
   /** Takes one permit for the request's client or throws a 429. */
   public void acquire(ServerRequest req) {
-    if (permits <= 0) {
-      return;
+    if (enabled()) {
+      acquire(HelidonExchange.address(req.remotePeer()));
     }
-    acquire(HelidonExchange.address(req.remotePeer()));
   }
 
   /** Takes one permit for {@code client} (an address) or throws a 429. */

@@ -63,15 +63,15 @@ public final class JsonBodies {
         // A small body: one exact buffer (a hot path for inference). A larger one grows as its
         // bytes arrive, so a declared length costs memory only once that much was sent.
         byte[] body;
+        int read;
         if (length <= EXACT_READ_BYTES) {
           body = new byte[length];
-          if (in.readNBytes(body, 0, length) < length) {
-            throw ApiException.badRequest("the request body does not match its Content-Length");
-          }
+          read = in.readNBytes(body, 0, length);
         } else {
           body = in.readNBytes(length);
+          read = body.length;
         }
-        if (body.length < length || in.read() != -1) {
+        if (read < length || in.read() != -1) {
           throw ApiException.badRequest("the request body does not match its Content-Length");
         }
         return body;

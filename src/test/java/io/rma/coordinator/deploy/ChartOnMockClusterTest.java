@@ -23,31 +23,23 @@ import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReview;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.NamespacedKubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import io.fabric8.mockwebserver.ServerRequest;
-import io.fabric8.mockwebserver.ServerResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.rma.coordinator.api.v1alpha1.RMAWorker;
 import io.rma.coordinator.api.v1alpha1.WorkerPhase;
 import io.rma.coordinator.deploy.Rbac.ApiCall;
 import io.rma.coordinator.deploy.Rbac.Grant;
 import io.rma.coordinator.kubernetes.KubernetesMode;
+import io.rma.coordinator.kubernetes.MockCluster;
 import io.rma.coordinator.runtime.ConfigLoader;
 import io.rma.coordinator.runtime.CoordinatorConfig;
 import io.rma.coordinator.runtime.ModeSelection;
+import io.rma.coordinator.testing.Api;
 import io.rma.coordinator.testing.MutableClock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -219,21 +211,21 @@ class ChartOnMockClusterTest {
     assertThat(deletionCost(namespace, pods.get(0))).isEqualTo("1000");
     pods.subList(1, pods.size()).forEach(p -> assertThat(deletionCost(namespace, p)).isNull());
     for (KubernetesMode standby : replicas.subList(1, replicas.size())) {
-      Http http = new Http(standby.server().port());
+      Api http = new Api(standby.server().port());
       assertThat(standby.leadership().isLeader()).isFalse();
       assertThat(http.get("/observe/health/ready", null).status()).isEqualTo(200);
       assertThat(http.get("/api/admin/workers", null).status()).isEqualTo(503);
     }
 
     // A pool's life, over HTTP, with the tokens from the chart's Secret.
-    Http http = new Http(leader.server().port());
+    Api http = new Api(leader.server().port());
     String joinToken = env.get("RMA_JOIN_TOKEN");
     String adminToken = env.get("RMA_ADMIN_TOKEN");
     JsonNode a = http.register(GPU_WORKER, joinToken);
     JsonNode b = http.register(CPU_WORKER, joinToken);
     for (int beat = 0; beat < 3; beat++) {
-      assertThat(http.heartbeat(a)).isEqualTo(200);
-      assertThat(http.heartbeat(b)).isEqualTo(200);
+      assertThat(http.heartbeat(a, 0.25)).isEqualTo(200);
+      assertThat(http.heartbeat(b, 0.25)).isEqualTo(200);
     }
     ObjectNode again = (ObjectNode) JSON.readTree(GPU_WORKER);
     again.put("worker_id", a.get("worker_id").asText());
@@ -241,7 +233,7 @@ class ChartOnMockClusterTest {
     assertThat(stored(workerNamespace, a).getStatus().getTier()).isEqualTo(1);
 
     clock.advance(Duration.ofSeconds(100)); // b is silent past the offline window (90 s)
-    assertThat(http.heartbeat(a)).isEqualTo(200);
+    assertThat(http.heartbeat(a, 0.25)).isEqualTo(200);
     leader.reconcileAll();
     JsonNode silent = b;
     await()
@@ -254,7 +246,7 @@ class ChartOnMockClusterTest {
             () -> assertThat(eventReasons(workerNamespace, silent)).contains("WorkerOffline"));
 
     clock.advance(Duration.ofMinutes(30)); // ... and past the prune window
-    assertThat(http.heartbeat(a)).isEqualTo(200);
+    assertThat(http.heartbeat(a, 0.25)).isEqualTo(200);
     leader.reconcileAll();
     await().untilAsserted(() -> assertThat(stored(workerNamespace, silent)).isNull());
     assertThat(stored(workerNamespace, a).getStatus().getPhase()).isEqualTo(WorkerPhase.Healthy);
@@ -343,15 +335,7 @@ class ChartOnMockClusterTest {
   // --- the cluster
 
   private void startMockApiServer(List<Grant> grants) {
-    Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
-    server =
-        new KubernetesMockServer(
-            new Context(Serialization.jsonMapper()),
-            new MockWebServer(),
-            responses,
-            new KubernetesMixedDispatcher(responses),
-            false);
-    server.init();
+    server = MockCluster.crudServer();
     // The CRUD mock cannot review rules: answer as an API server would for this account.
     server
         .expect()
@@ -503,68 +487,5 @@ class ChartOnMockClusterTest {
           default -> call.name();
         };
     return new ApiCall(call.group(), call.resource(), call.verb(), call.namespace(), name);
-  }
-
-  // --- the coordinator's REST API, as a worker agent or an admin calls it
-
-  record Answer(int status, JsonNode body) {}
-
-  private static final class Http {
-    private static final HttpClient CLIENT = HttpClient.newHttpClient();
-    private final String base;
-
-    Http(int port) {
-      this.base = "http://localhost:" + port;
-    }
-
-    JsonNode register(String body, String token) {
-      Answer a = post("/api/worker/register", body, token);
-      assertThat(a.status()).as("register: " + a.body()).isEqualTo(200);
-      return a.body();
-    }
-
-    int heartbeat(JsonNode worker) {
-      return post(
-              "/api/worker/heartbeat",
-              "{\"worker_id\":\""
-                  + worker.get("worker_id").asText()
-                  + "\",\"status\":\"healthy\",\"current_load\":0.25}",
-              worker.get("worker_token").asText())
-          .status();
-    }
-
-    Answer get(String path, String token) {
-      return send(request(path, token).GET());
-    }
-
-    Answer post(String path, String body, String token) {
-      return send(
-          request(path, token)
-              .header("Content-Type", "application/json")
-              .POST(HttpRequest.BodyPublishers.ofString(body)));
-    }
-
-    Answer delete(String path, String token) {
-      return send(request(path, token).DELETE());
-    }
-
-    private HttpRequest.Builder request(String path, String token) {
-      HttpRequest.Builder b =
-          HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(20));
-      return token == null ? b : b.header("Authorization", "Bearer " + token);
-    }
-
-    private static Answer send(HttpRequest.Builder b) {
-      try {
-        HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        return new Answer(
-            r.statusCode(), r.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(r.body()));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
   }
 }

@@ -5,14 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
-import io.helidon.webclient.api.WebClient;
-import io.helidon.webserver.WebServer;
-import io.rma.coordinator.runtime.ConfigLoader;
-import io.rma.coordinator.runtime.Coordinator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -106,18 +101,7 @@ class ContainerHostConfigTest {
     paths.add("/health"); // scripts/container-smoke.sh
     assertThat(paths).doesNotContain("").contains("/observe/health/ready");
 
-    try (Coordinator coordinator =
-        Coordinator.standalone(ConfigLoader.load(Map.of()), Clock.systemUTC())) {
-      WebServer server = coordinator.start(0);
-      try {
-        WebClient client = WebClient.builder().baseUri("http://localhost:" + server.port()).build();
-        for (String path : paths) {
-          assertThat(client.get(path).request().status().code()).as(path).isEqualTo(200);
-        }
-      } finally {
-        server.stop();
-      }
-    }
+    RealCoordinator.assertPathsAnswer200(paths);
   }
 
   /** The Dockerfile's instructions, continuation lines joined, comments dropped. */

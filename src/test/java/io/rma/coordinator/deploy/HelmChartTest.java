@@ -27,8 +27,6 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
-import io.helidon.webclient.api.WebClient;
-import io.helidon.webserver.WebServer;
 import io.rma.coordinator.api.v1alpha1.Capabilities;
 import io.rma.coordinator.api.v1alpha1.Condition;
 import io.rma.coordinator.api.v1alpha1.RMAWorker;
@@ -36,14 +34,12 @@ import io.rma.coordinator.api.v1alpha1.RMAWorkerSpec;
 import io.rma.coordinator.api.v1alpha1.RMAWorkerStatus;
 import io.rma.coordinator.kubernetes.KubernetesMode;
 import io.rma.coordinator.runtime.ConfigLoader;
-import io.rma.coordinator.runtime.Coordinator;
 import io.rma.coordinator.runtime.CoordinatorConfig;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -218,18 +214,7 @@ class HelmChartTest {
     assertThat(service.getSpec().getPorts().get(0).getTargetPort().getStrVal()).isEqualTo("http");
 
     // The paths answer 200 on a real coordinator.
-    try (Coordinator coordinator =
-        Coordinator.standalone(ConfigLoader.load(Map.of()), Clock.systemUTC())) {
-      WebServer server = coordinator.start(0);
-      try {
-        WebClient client = WebClient.builder().baseUri("http://localhost:" + server.port()).build();
-        for (String path : paths) {
-          assertThat(client.get(path).request().status().code()).as(path).isEqualTo(200);
-        }
-      } finally {
-        server.stop();
-      }
-    }
+    RealCoordinator.assertPathsAnswer200(paths);
   }
 
   @Test

@@ -13,6 +13,8 @@ import io.rma.coordinator.api.v1alpha1.WorkerPhase;
 import io.rma.coordinator.runtime.ConfigLoader;
 import io.rma.coordinator.runtime.Coordinator;
 import io.rma.coordinator.runtime.CoordinatorConfig;
+import io.rma.coordinator.testing.Api;
+import io.rma.coordinator.testing.MutableClock;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -41,14 +43,14 @@ class KubernetesModeTest {
       "{\"capabilities\":{\"cpu_cores\":4,\"ram\":\"16GB\"},\"ip_address\":\"10.0.0.6\"}";
 
   private MockCluster cluster;
-  private TestClock clock;
+  private MutableClock clock;
   private KubernetesMode mode;
   private Api api;
 
   @BeforeEach
   void start() {
     cluster = new MockCluster();
-    clock = new TestClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
+    clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
     CoordinatorConfig config = ConfigLoader.load(Map.of("RMA_NAMESPACE", MockCluster.NAMESPACE));
     mode = KubernetesMode.start(config, cluster.client, clock, KubernetesMode.Election.off(), 0);
     api = new Api(mode.server().port());

@@ -14,6 +14,8 @@ import io.rma.coordinator.api.v1alpha1.RMAWorker;
 import io.rma.coordinator.api.v1alpha1.WorkerPhase;
 import io.rma.coordinator.runtime.ConfigLoader;
 import io.rma.coordinator.runtime.CoordinatorConfig;
+import io.rma.coordinator.testing.Api;
+import io.rma.coordinator.testing.MutableClock;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -40,7 +42,7 @@ class LeaderElectionTest {
   private static final Logger LOG = System.getLogger(LeaderElectionTest.class.getName());
 
   private MockCluster cluster;
-  private TestClock clock;
+  private MutableClock clock;
   private CoordinatorConfig config;
   private KubernetesMode a;
   private KubernetesMode b;
@@ -50,7 +52,7 @@ class LeaderElectionTest {
   @BeforeEach
   void start() {
     cluster = new MockCluster();
-    clock = new TestClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
+    clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
     config = ConfigLoader.load(Map.of("RMA_NAMESPACE", MockCluster.NAMESPACE));
     for (String pod : new String[] {"rma-a", "rma-b"}) {
       cluster

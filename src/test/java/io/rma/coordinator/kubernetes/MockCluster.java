@@ -24,18 +24,19 @@ import java.util.concurrent.TimeUnit;
  * fabric8's mock API server in CRUD mode, with the checked-in CRD registered (so status is a
  * subresource, as on a real API server), and its request log readable.
  */
-final class MockCluster implements AutoCloseable {
+public final class MockCluster implements AutoCloseable {
   static final String NAMESPACE = "test";
 
   final KubernetesMockServer server;
   final NamespacedKubernetesClient client;
 
-  MockCluster() {
-    // Informers, JOSDK retries and the mock's event loop share two busy cores in CI: wait longer
-    // than Awaitility's 10 s default before calling a reconcile lost.
-    org.awaitility.Awaitility.setDefaultTimeout(java.time.Duration.ofSeconds(30));
+  /**
+   * fabric8's mock API server in CRUD mode, started; expectations can still be added for what CRUD
+   * mode cannot answer (a mixed dispatcher).
+   */
+  public static KubernetesMockServer crudServer() {
     Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
-    server =
+    KubernetesMockServer server =
         new KubernetesMockServer(
             new Context(Serialization.jsonMapper()),
             new MockWebServer(),
@@ -43,6 +44,14 @@ final class MockCluster implements AutoCloseable {
             new KubernetesMixedDispatcher(responses),
             false);
     server.init();
+    return server;
+  }
+
+  MockCluster() {
+    // Informers, JOSDK retries and the mock's event loop share two busy cores in CI: wait longer
+    // than Awaitility's 10 s default before calling a reconcile lost.
+    org.awaitility.Awaitility.setDefaultTimeout(java.time.Duration.ofSeconds(30));
+    server = crudServer();
     client = server.createClient();
     client
         .apiextensions()
