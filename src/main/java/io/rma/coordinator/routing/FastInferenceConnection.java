@@ -14,11 +14,12 @@ import io.helidon.webserver.ConnectionContext;
 import io.helidon.webserver.spi.ServerConnection;
 import io.rma.coordinator.store.StoreException;
 import io.rma.coordinator.web.ApiException;
+import io.rma.coordinator.web.BodyBudget;
 import io.rma.coordinator.web.ErrorMapping;
 import io.rma.coordinator.web.Exchange;
+import io.rma.coordinator.web.GrowingBody;
 import io.rma.coordinator.web.HelidonExchange;
 import io.rma.coordinator.web.JsonBodies;
-import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger;
@@ -56,6 +57,9 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
   private final DataWriter writer;
   private byte[] headBuffer = new byte[1024];
 
+  /** This connection's share of the in-flight body budget (one request at a time). */
+  private final BodyBudget.Hold hold;
+
   private volatile Thread thread;
   private volatile boolean canRun = true;
   private volatile boolean waiting;
@@ -67,6 +71,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
     this.path = path;
     this.reader = ctx.dataReader();
     this.writer = ctx.dataWriter();
+    this.hold = path.budget().hold();
   }
 
   @Override
@@ -87,59 +92,100 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
           return;
         }
         reader.skip(head.length());
-        body = body((int) head.contentLength);
+        try {
+          body = body((int) head.contentLength);
+        } catch (ApiException e) {
+          // No room in the in-flight budget: refused (the body was read to its end, not kept).
+          waiting = false;
+          hold.close();
+          ErrorMapping.send(new FastExchange(head, head.close), e);
+          if (head.close) {
+            return;
+          }
+          continue;
+        }
       } catch (DataReader.InsufficientDataAvailableException e) {
+        hold.close();
         return; // the client closed the connection
       } finally {
         waiting = false;
       }
-      LimitAlgorithm.Outcome outcome = limit.tryAcquireOutcome(true);
-      boolean open;
-      if (outcome instanceof LimitAlgorithm.Outcome.Accepted accepted) {
-        try {
-          open = serve(head, body);
-          accepted.token().success();
-        } catch (RuntimeException e) {
-          accepted.token().dropped();
-          throw e;
+      try {
+        if (!answer(limit, head, body)) {
+          return;
         }
-      } else {
-        FastExchange ex = new FastExchange(head);
-        JsonBodies.send(ex, 503, Map.of("detail", "too many concurrent requests"));
-        open = !head.close;
-      }
-      if (!open) {
-        return;
+      } finally {
+        hold.close();
       }
     }
   }
 
+  /** Answers one request within the server's concurrency limit; false to close the connection. */
+  private boolean answer(Limit limit, Head head, byte[] body) {
+    LimitAlgorithm.Outcome outcome = limit.tryAcquireOutcome(true);
+    if (outcome instanceof LimitAlgorithm.Outcome.Accepted accepted) {
+      try {
+        boolean open = serve(head, body);
+        accepted.token().success();
+        return open;
+      } catch (RuntimeException e) {
+        accepted.token().dropped();
+        throw e;
+      }
+    }
+    JsonBodies.send(
+        new FastExchange(head, head.close), 503, Map.of("detail", "too many concurrent requests"));
+    return !head.close;
+  }
+
   /**
-   * The request body. A small one is read into one exact array; a larger one grows as its bytes
-   * arrive, so a declared length costs memory only once the client has sent that much (clients
-   * declaring large bodies and sending little cannot exhaust a small heap).
+   * The request body, its bytes taken from the in-flight budget as they arrive. A small one is read
+   * into one exact array; a larger one grows as its bytes arrive, so a declared length costs memory
+   * only once the client has sent that much (clients declaring large bodies and sending little
+   * cannot exhaust a small heap).
+   *
+   * @throws ApiException 503 when the budget has no room; the rest of the body has then been read
+   *     and dropped, so the connection can take the next request
    */
   private byte[] body(int length) {
     if (length == 0) {
       return EMPTY;
     }
     if (length <= JsonBodies.EXACT_READ_BYTES) {
-      return reader.readBytes(length);
+      byte[] body = reader.readBytes(length);
+      hold.take(length);
+      return body;
     }
-    ByteArrayOutputStream out = new ByteArrayOutputStream(JsonBodies.EXACT_READ_BYTES);
+    GrowingBody body = new GrowingBody(hold);
     int remaining = length;
     while (remaining > 0) {
       reader.ensureAvailable();
       int n = Math.min(reader.available(), remaining);
-      out.writeBytes(reader.readBytes(n));
+      try {
+        body.add(reader.readBytes(n));
+      } catch (ApiException e) {
+        drop(remaining - n);
+        throw e;
+      }
       remaining -= n;
     }
-    return out.toByteArray();
+    return body.toArray();
+  }
+
+  /** Reads and drops the next {@code length} bytes of the request. */
+  private void drop(int length) {
+    int remaining = length;
+    while (remaining > 0) {
+      reader.ensureAvailable();
+      int n = Math.min(reader.available(), remaining);
+      reader.skip(n);
+      remaining -= n;
+    }
   }
 
   /** Serves one request; false when the connection is to be closed after it. */
   private boolean serve(Head head, byte[] body) {
-    FastExchange ex = new FastExchange(head);
+    FastExchange ex = new FastExchange(head, head.close);
     try {
       if (path.rate().enabled()) {
         path.rate().acquire(ex.client());
@@ -480,10 +526,15 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
   /** The answer side: status line and headers written here, bodies sized or chunked. */
   private final class FastExchange implements Exchange {
     private final Head head;
+    private final boolean close;
     boolean committed;
 
-    FastExchange(Head head) {
+    /**
+     * @param close answer with {@code Connection: close} (the connection ends after this answer)
+     */
+    FastExchange(Head head, boolean close) {
       this.head = head;
+      this.close = close;
     }
 
     @Override
@@ -541,7 +592,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
       } else {
         h.append("Transfer-Encoding: chunked\r\n");
       }
-      if (head.close) {
+      if (close) {
         h.append("Connection: close\r\n");
       }
       h.append("\r\n");

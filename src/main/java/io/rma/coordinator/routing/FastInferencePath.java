@@ -7,6 +7,7 @@ import io.helidon.webserver.http1.Http1ConnectionSelector;
 import io.helidon.webserver.spi.ServerConnection;
 import io.helidon.webserver.spi.ServerConnectionSelector;
 import io.rma.coordinator.security.ClientRateLimiter;
+import io.rma.coordinator.web.BodyBudget;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 
@@ -78,6 +79,11 @@ public final class FastInferencePath implements ServerConnectionSelector {
 
   long maxBodyBytes() {
     return maxBodyBytes;
+  }
+
+  /** The in-flight body budget, shared with Helidon's routes. */
+  BodyBudget budget() {
+    return routing.budget();
   }
 
   /** Helidon's own HTTP/1.1 connection, for everything the fast path does not serve. */

@@ -5,7 +5,10 @@ import io.rma.coordinator.health.Pool;
 import io.rma.coordinator.registration.ServiceCatalogue;
 import io.rma.coordinator.security.ClientRateLimiter;
 import io.rma.coordinator.security.EndpointPolicy;
+import io.rma.coordinator.web.BodyBudget;
 import io.rma.coordinator.web.Exchange;
+import io.rma.coordinator.web.HelidonExchange;
+import io.rma.coordinator.web.JsonBodies;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -28,6 +31,7 @@ public final class InferenceRouting implements AutoCloseable {
   private final InferenceService inferenceService;
   private final OpenAiService openAi;
   private final Map<String, Handler> posts;
+  private final BodyBudget budget;
 
   public InferenceRouting(
       Pool pool,
@@ -43,8 +47,10 @@ public final class InferenceRouting implements AutoCloseable {
         new WorkerSelectionPolicy(settings.loadCeiling(), ejection, inFlight::count, RANDOM);
     this.router =
         new Router(pool, policy, inFlight, ejection, upstream, settings, new RouteMetrics(), pull);
-    this.inferenceService = new InferenceService(router, catalogue, settings.maxBodyBytes());
-    this.openAi = new OpenAiService(router, pool, catalogue, settings.maxBodyBytes());
+    this.budget = BodyBudget.of(settings.inflightBodyLimit());
+    OnHelidon onHelidon = new OnHelidon(settings.maxBodyBytes(), budget);
+    this.inferenceService = new InferenceService(router, catalogue, onHelidon);
+    this.openAi = new OpenAiService(router, pool, catalogue, onHelidon);
     this.posts =
         Map.of(
             "/api/inference/llm", inferenceService::llm,
@@ -62,6 +68,21 @@ public final class InferenceRouting implements AutoCloseable {
   }
 
   /**
+   * A route handler on Helidon's routing: the body read within the cap and the in-flight budget,
+   * which gets the bytes back once the request is answered.
+   */
+  record OnHelidon(long maxBodyBytes, BodyBudget budget) {
+    io.helidon.webserver.http.Handler handler(Handler handler) {
+      return (req, res) -> {
+        try (BodyBudget.Hold hold = budget.hold()) {
+          handler.handle(
+              JsonBodies.readBytes(req, maxBodyBytes, hold), new HelidonExchange(req, res));
+        }
+      };
+    }
+  }
+
+  /**
    * The handler of {@code POST path} or {@code GET path}, for the fast path; null when the path is
    * not an inference route. Helidon's routes ({@link #routing}) call the same handlers.
    */
@@ -75,6 +96,11 @@ public final class InferenceRouting implements AutoCloseable {
   /** The largest inference request body. */
   long maxBodyBytes() {
     return settings.maxBodyBytes();
+  }
+
+  /** The bound on request bytes held at once, across both server paths. */
+  public BodyBudget budget() {
+    return budget;
   }
 
   /** Registers {@code /api/inference/...} and {@code /v1/...}. */

@@ -4,12 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
-import io.helidon.webserver.http.ServerRequest;
 import io.rma.coordinator.registration.ServiceCatalogue;
 import io.rma.coordinator.registration.ServiceCatalogue.ServiceDefinition;
 import io.rma.coordinator.web.ApiException;
 import io.rma.coordinator.web.Exchange;
-import io.rma.coordinator.web.HelidonExchange;
 import io.rma.coordinator.web.JsonBodies;
 import java.util.Iterator;
 import java.util.List;
@@ -31,25 +29,22 @@ public final class InferenceService implements HttpService {
 
   private final Router router;
   private final ServiceCatalogue catalogue;
-  private final long maxBodyBytes;
+  private final InferenceRouting.OnHelidon onHelidon;
 
-  InferenceService(Router router, ServiceCatalogue catalogue, long maxBodyBytes) {
+  InferenceService(
+      Router router, ServiceCatalogue catalogue, InferenceRouting.OnHelidon onHelidon) {
     this.router = router;
     this.catalogue = catalogue;
-    this.maxBodyBytes = maxBodyBytes;
+    this.onHelidon = onHelidon;
   }
 
   @Override
   public void routing(HttpRules rules) {
     rules
-        .post("/llm", (req, res) -> llm(body(req), new HelidonExchange(req, res)))
-        .post("/vision", (req, res) -> vision(body(req), new HelidonExchange(req, res)))
-        .post("/rag/query", (req, res) -> rag(body(req), new HelidonExchange(req, res)))
-        .post("/graph/extract", (req, res) -> graph(body(req), new HelidonExchange(req, res)));
-  }
-
-  private byte[] body(ServerRequest req) {
-    return JsonBodies.readBytes(req, maxBodyBytes);
+        .post("/llm", onHelidon.handler(this::llm))
+        .post("/vision", onHelidon.handler(this::vision))
+        .post("/rag/query", onHelidon.handler(this::rag))
+        .post("/graph/extract", onHelidon.handler(this::graph));
   }
 
   /** {@code {"model", "prompt", "max_tokens": 512, "temperature": 0.7, ...}} to /v1/completions. */

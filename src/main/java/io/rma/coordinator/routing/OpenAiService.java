@@ -2,7 +2,6 @@ package io.rma.coordinator.routing;
 
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
-import io.helidon.webserver.http.ServerRequest;
 import io.rma.coordinator.api.v1alpha1.RMAWorkerSpec;
 import io.rma.coordinator.api.v1alpha1.WorkerMode;
 import io.rma.coordinator.api.v1alpha1.WorkerPhase;
@@ -31,25 +30,22 @@ public final class OpenAiService implements HttpService {
   private final Router router;
   private final Pool pool;
   private final ServiceCatalogue catalogue;
-  private final long maxBodyBytes;
+  private final InferenceRouting.OnHelidon onHelidon;
 
-  OpenAiService(Router router, Pool pool, ServiceCatalogue catalogue, long maxBodyBytes) {
+  OpenAiService(
+      Router router, Pool pool, ServiceCatalogue catalogue, InferenceRouting.OnHelidon onHelidon) {
     this.router = router;
     this.pool = pool;
     this.catalogue = catalogue;
-    this.maxBodyBytes = maxBodyBytes;
+    this.onHelidon = onHelidon;
   }
 
   @Override
   public void routing(HttpRules rules) {
     rules
-        .post("/completions", (req, res) -> completions(body(req), new HelidonExchange(req, res)))
-        .post("/chat/completions", (req, res) -> chat(body(req), new HelidonExchange(req, res)))
+        .post("/completions", onHelidon.handler(this::completions))
+        .post("/chat/completions", onHelidon.handler(this::chat))
         .get("/models", (req, res) -> models(new HelidonExchange(req, res)));
-  }
-
-  private byte[] body(ServerRequest req) {
-    return JsonBodies.readBytes(req, maxBodyBytes);
   }
 
   void completions(byte[] raw, Exchange ex) {

@@ -16,6 +16,8 @@ import java.time.Duration;
  * @param ejectFor how long the first ejection lasts; repeated ejections last longer (up to 8x)
  * @param fastPath serve the inference routes on the lean fast path ({@link FastInferencePath})
  *     instead of Helidon's routing
+ * @param inflightBodyBytes most inference request bytes held in memory at once, across requests
+ *     (503 past it); 0 for the default, a quarter of the heap but at least {@code maxBodyBytes}
  */
 public record RoutingSettings(
     double loadCeiling,
@@ -25,13 +27,25 @@ public record RoutingSettings(
     int attempts,
     int ejectAfterFailures,
     Duration ejectFor,
-    boolean fastPath) {
+    boolean fastPath,
+    long inflightBodyBytes) {
 
   public RoutingSettings {
     if (attempts < 1 || ejectAfterFailures < 1 || maxBodyBytes < 1) {
       throw new IllegalArgumentException(
           "attempts, eject-after-failures and max body bytes must be at least 1");
     }
+    if (inflightBodyBytes != 0 && inflightBodyBytes < maxBodyBytes) {
+      throw new IllegalArgumentException(
+          "the in-flight body limit must be 0 (the default) or at least the largest body");
+    }
+  }
+
+  /** The limit on request bytes held at once ({@code inflightBodyBytes}, or its default). */
+  public long inflightBodyLimit() {
+    return inflightBodyBytes > 0
+        ? inflightBodyBytes
+        : io.rma.coordinator.web.BodyBudget.defaultLimit(maxBodyBytes);
   }
 
   public static RoutingSettings defaults() {
@@ -43,6 +57,7 @@ public record RoutingSettings(
         3,
         3,
         Duration.ofSeconds(30),
-        true);
+        true,
+        0);
   }
 }

@@ -173,6 +173,10 @@ public final class ConfigLoader {
 
   private RoutingSettings routing() {
     RoutingSettings d = RoutingSettings.defaults();
+    long maxInferenceBody =
+        atLeastOne(
+            "MAX_INFERENCE_BODY_BYTES",
+            setting("MAX_INFERENCE_BODY_BYTES", Long::parseLong, d.maxBodyBytes()));
     return new RoutingSettings(
         fraction("LOAD_CEILING", setting("LOAD_CEILING", Double::parseDouble, d.loadCeiling())),
         positive(
@@ -181,9 +185,7 @@ public final class ConfigLoader {
         positive(
             "UPSTREAM_TIMEOUT",
             setting("UPSTREAM_TIMEOUT", ConfigLoader::duration, d.upstreamTimeout())),
-        atLeastOne(
-            "MAX_INFERENCE_BODY_BYTES",
-            setting("MAX_INFERENCE_BODY_BYTES", Long::parseLong, d.maxBodyBytes())),
+        maxInferenceBody,
         (int)
             atLeastOne(
                 "ROUTE_ATTEMPTS", setting("ROUTE_ATTEMPTS", Integer::parseInt, d.attempts())),
@@ -192,7 +194,24 @@ public final class ConfigLoader {
                 "EJECT_AFTER_FAILURES",
                 setting("EJECT_AFTER_FAILURES", Integer::parseInt, d.ejectAfterFailures())),
         positive("EJECT_FOR", setting("EJECT_FOR", ConfigLoader::duration, d.ejectFor())),
-        setting("INFERENCE_FAST_PATH", ConfigLoader::bool, d.fastPath()));
+        setting("INFERENCE_FAST_PATH", ConfigLoader::bool, d.fastPath()),
+        inflightBodyBytes(maxInferenceBody));
+  }
+
+  /**
+   * {@code RMA_INFLIGHT_BODY_BYTES}: 0 or unset for the default (a quarter of the heap), else at
+   * least the largest inference body.
+   */
+  private long inflightBodyBytes(long maxInferenceBody) {
+    long v = setting("INFLIGHT_BODY_BYTES", Long::parseLong, 0L);
+    if (v != 0 && v < maxInferenceBody) {
+      throw new ConfigException(
+          "RMA_INFLIGHT_BODY_BYTES must be 0 (the default: a quarter of the heap) or at least"
+              + " RMA_MAX_INFERENCE_BODY_BYTES ("
+              + maxInferenceBody
+              + ")");
+    }
+    return v;
   }
 
   /** The pull-worker task queue: {@code RMA_TASK_*}. */

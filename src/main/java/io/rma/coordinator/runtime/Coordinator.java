@@ -283,6 +283,11 @@ public final class Coordinator implements AutoCloseable {
     return pool;
   }
 
+  /** Inference routing (its body budget and ejection record, for diagnostics and tests). */
+  public InferenceRouting inference() {
+    return inference;
+  }
+
   public PhasePolicy phases() {
     return phases;
   }

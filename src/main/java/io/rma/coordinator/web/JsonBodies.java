@@ -13,6 +13,7 @@ import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -50,6 +51,14 @@ public final class JsonBodies {
 
   /** The raw body, at most {@code maxBytes} long. */
   public static byte[] readBytes(ServerRequest req, long maxBytes) {
+    return readBytes(req, maxBytes, BodyBudget.unlimited().hold());
+  }
+
+  /**
+   * The raw body, at most {@code maxBytes} long, its bytes taken from {@code hold} as they arrive
+   * (503 when the budget has no room; the caller closes the hold once the request is answered).
+   */
+  public static byte[] readBytes(ServerRequest req, long maxBytes, BodyBudget.Hold hold) {
     var declared = req.headers().contentLength();
     if (declared.isPresent() && declared.getAsLong() > maxBytes) {
       throw tooLarge(maxBytes);
@@ -67,8 +76,9 @@ public final class JsonBodies {
         if (length <= EXACT_READ_BYTES) {
           body = new byte[length];
           read = in.readNBytes(body, 0, length);
+          hold.take(length);
         } else {
-          body = in.readNBytes(length);
+          body = readGrowing(in, length, hold);
           read = body.length;
         }
         if (read < length || in.read() != -1) {
@@ -76,7 +86,7 @@ public final class JsonBodies {
         }
         return body;
       }
-      byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+      byte[] body = readGrowing(in, maxBytes + 1, hold);
       if (body.length > maxBytes) {
         throw tooLarge(maxBytes);
       }
@@ -84,6 +94,37 @@ public final class JsonBodies {
     } catch (IOException e) {
       throw ApiException.badRequest("could not read the request body: " + e.getMessage());
     }
+  }
+
+  /**
+   * Up to {@code limit} bytes (fewer at the end of the stream), taken from {@code hold}. When the
+   * budget has no room, the rest (up to {@code limit}) is read and dropped before the 503, so the
+   * connection can take the next request.
+   */
+  private static byte[] readGrowing(InputStream in, long limit, BodyBudget.Hold hold)
+      throws IOException {
+    GrowingBody body = new GrowingBody(hold);
+    long remaining = limit;
+    ApiException refused = null;
+    byte[] piece = new byte[EXACT_READ_BYTES];
+    while (remaining > 0) {
+      int n = in.read(piece, 0, (int) Math.min(piece.length, remaining));
+      if (n < 0) {
+        break;
+      }
+      remaining -= n;
+      if (refused == null) {
+        try {
+          body.add(Arrays.copyOf(piece, n));
+        } catch (ApiException e) {
+          refused = e;
+        }
+      }
+    }
+    if (refused != null) {
+      throw refused;
+    }
+    return body.toArray();
   }
 
   private static ApiException tooLarge(long maxBytes) {

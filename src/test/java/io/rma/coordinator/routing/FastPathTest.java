@@ -1,20 +1,18 @@
 package io.rma.coordinator.routing;
 
+import static io.rma.coordinator.routing.RawHttp.get;
+import static io.rma.coordinator.routing.RawHttp.post;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.ByteArrayOutputStream;
+import io.rma.coordinator.routing.RawHttp.Answer;
+import io.rma.coordinator.routing.RawHttp.Raw;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -51,7 +49,7 @@ class FastPathTest {
     try (Raw raw = new Raw(c)) {
       for (int i = 0; i < 5; i++) {
         Answer a = raw.exchange(post("/v1/completions", COMPLETION, ""));
-        assertThat(a.status).as(a.body).isEqualTo(200);
+        assertThat(a.status()).as(a.body()).isEqualTo(200);
         assertThat(a.fastPath()).isTrue();
         assertThat(a.json().get("worker").asText()).isEqualTo("w1");
       }
@@ -84,12 +82,12 @@ class FastPathTest {
       Answer stats = raw.exchange(get("/api/admin/stats"));
       Answer after = raw.exchange(post("/v1/completions", COMPLETION, ""));
       assertThat(first.fastPath()).isTrue();
-      assertThat(stats.status).isEqualTo(200);
+      assertThat(stats.status()).isEqualTo(200);
       assertThat(stats.json().get("total_workers").asInt()).isEqualTo(1);
       assertThat(stats.fastPath()).isFalse();
-      assertThat(after.status).isEqualTo(200);
+      assertThat(after.status()).isEqualTo(200);
       assertThat(after.fastPath()).isFalse();
-      assertThat(after.body).isEqualTo(first.body);
+      assertThat(after.body()).isEqualTo(first.body());
     }
   }
 
@@ -105,7 +103,7 @@ class FastPathTest {
                   + "\r\n"
                   + body
                   + "\r\n0\r\n\r\n");
-      assertThat(chunked.status).isEqualTo(200);
+      assertThat(chunked.status()).isEqualTo(200);
       assertThat(chunked.json().get("got").get("prompt").asText()).isEqualTo("chunked");
       assertThat(chunked.fastPath()).isFalse();
     }
@@ -116,10 +114,10 @@ class FastPathTest {
               + body.length()
               + "\r\n\r\n");
       Answer proceed = raw.read();
-      assertThat(proceed.status).isEqualTo(100);
+      assertThat(proceed.status()).isEqualTo(100);
       raw.write(body);
       Answer answer = raw.read();
-      assertThat(answer.status).isEqualTo(200);
+      assertThat(answer.status()).isEqualTo(200);
       assertThat(answer.json().get("got").get("prompt").asText()).isEqualTo("chunked");
     }
   }
@@ -128,31 +126,31 @@ class FastPathTest {
   void badRequestsGetTheSameJsonErrorsEitherWay() throws IOException {
     try (Raw raw = new Raw(c)) {
       Answer malformed = raw.exchange(post("/v1/completions", "{not json", ""));
-      assertThat(malformed.status).isEqualTo(400);
+      assertThat(malformed.status()).isEqualTo(400);
       assertThat(malformed.json().get("detail").asText()).contains("JSON");
       assertThat(malformed.fastPath()).isTrue();
       Answer wrongType =
           raw.exchange(post("/api/inference/llm", "{\"prompt\":\"x\",\"stream\":1}", ""));
-      assertThat(wrongType.status).isEqualTo(422);
+      assertThat(wrongType.status()).isEqualTo(422);
       Answer noRoute = raw.exchange(post("/v1/nothing-here", "{}", ""));
-      assertThat(noRoute.status).isEqualTo(404);
+      assertThat(noRoute.status()).isEqualTo(404);
       assertThat(noRoute.json().get("detail").asText()).contains("/v1/nothing-here");
     }
     try (Raw raw = new Raw(c)) {
       Answer tooLarge =
           raw.exchange(post("/v1/completions", "{\"prompt\":\"" + "x".repeat(5000) + "\"}", ""));
-      assertThat(tooLarge.status).isEqualTo(413);
+      assertThat(tooLarge.status()).isEqualTo(413);
       assertThat(tooLarge.json().get("detail").asText()).contains("4096");
     }
     try (Raw raw = new Raw(c)) {
       Answer noHost = raw.exchange("POST /v1/completions HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
-      assertThat(noHost.status).isEqualTo(400);
+      assertThat(noHost.status()).isEqualTo(400);
     }
     try (Raw raw = new Raw(c)) {
       Answer badHeader =
           raw.exchange(
               "POST /v1/completions HTTP/1.1\r\nHost: x\r\nBad Header: y\r\nContent-Length: 2\r\n\r\n{}");
-      assertThat(badHeader.status).isEqualTo(400);
+      assertThat(badHeader.status()).isEqualTo(400);
     }
   }
 
@@ -160,12 +158,12 @@ class FastPathTest {
   void noWorkerIsA503AndConnectionCloseIsHonoured() throws IOException {
     try (Raw raw = new Raw(c)) {
       Answer none = raw.exchange(post("/api/inference/vision", "{\"prompt\":\"x\"}", ""));
-      assertThat(none.status).isEqualTo(503);
+      assertThat(none.status()).isEqualTo(503);
       assertThat(none.json().get("detail").asText()).contains("none runs vision");
       assertThat(none.fastPath()).isTrue();
       Answer last = raw.exchange(post("/v1/completions", COMPLETION, "Connection: close\r\n"));
-      assertThat(last.status).isEqualTo(200);
-      assertThat(last.headers.get("connection")).isEqualTo("close");
+      assertThat(last.status()).isEqualTo(200);
+      assertThat(last.headers().get("connection")).isEqualTo("close");
       assertThat(raw.in.read()).as("the server closed the connection").isEqualTo(-1);
     }
   }
@@ -205,11 +203,11 @@ class FastPathTest {
         Answer last;
         do {
           last = raw.exchange(post("/v1/completions", COMPLETION, ""));
-          statuses.add(last.status);
-        } while (last.status == 200 && statuses.size() < 20);
+          statuses.add(last.status());
+        } while (last.status() == 200 && statuses.size() < 20);
         assertThat(statuses).startsWith(200, 200).endsWith(429);
         assertThat(last.fastPath()).isTrue();
-        assertThat(last.headers.get("retry-after")).isEqualTo("1");
+        assertThat(last.headers().get("retry-after")).isEqualTo("1");
         assertThat(last.json().get("detail").asText()).contains("too many inference requests");
       }
     }
@@ -223,7 +221,7 @@ class FastPathTest {
       c.register(rag, "rag", List.of());
       Answer a =
           raw.exchange(post("/api/inference/rag/query?query=what%20is%20it&context=docs", "", ""));
-      assertThat(a.status).as(a.body).isEqualTo(200);
+      assertThat(a.status()).as(a.body()).isEqualTo(200);
       assertThat(a.fastPath()).isTrue();
       JsonNode got = a.json().get("got");
       assertThat(got.get("query").asText()).isEqualTo("what is it");
@@ -244,13 +242,13 @@ class FastPathTest {
         });
     try (Raw raw = new Raw(c)) {
       Answer a = raw.exchange(post("/v1/completions", "{\"prompt\":\"x\",\"stream\":true}", ""));
-      assertThat(a.status).isEqualTo(200);
+      assertThat(a.status()).isEqualTo(200);
       assertThat(a.fastPath()).isTrue();
-      assertThat(a.headers.get("content-type")).isEqualTo("text/event-stream");
-      assertThat(a.headers.get("transfer-encoding")).isEqualTo("chunked");
-      assertThat(a.body).isEqualTo("data: one\n\ndata: two\n\n");
+      assertThat(a.headers().get("content-type")).isEqualTo("text/event-stream");
+      assertThat(a.headers().get("transfer-encoding")).isEqualTo("chunked");
+      assertThat(a.body()).isEqualTo("data: one\n\ndata: two\n\n");
       // and the connection goes on
-      assertThat(raw.exchange(get("/v1/models")).status).isEqualTo(200);
+      assertThat(raw.exchange(get("/v1/models")).status()).isEqualTo(200);
     }
   }
 
@@ -258,106 +256,5 @@ class FastPathTest {
   private static StubWorker echo(StubWorker w, String path) {
     return w.on(
         path, (ex, body) -> StubWorker.json(ex, 200, Map.of("worker", w.name, "got", body)));
-  }
-
-  private static String post(String path, String body, String extraHeaders) {
-    return "POST "
-        + path
-        + " HTTP/1.1\r\nHost: coordinator\r\nContent-Type: application/json\r\n"
-        + extraHeaders
-        + "Content-Length: "
-        + body.getBytes(StandardCharsets.UTF_8).length
-        + "\r\n\r\n"
-        + body;
-  }
-
-  private static String get(String path) {
-    return "GET " + path + " HTTP/1.1\r\nHost: coordinator\r\n\r\n";
-  }
-
-  /** One answer read off the socket: status, headers (lower-case names), body (de-chunked). */
-  private record Answer(int status, Map<String, String> headers, String body) {
-    boolean fastPath() {
-      return !"keep-alive".equalsIgnoreCase(headers.getOrDefault("connection", ""));
-    }
-
-    JsonNode json() {
-      try {
-        return StubWorker.JSON.readTree(body);
-      } catch (IOException e) {
-        throw new AssertionError("not JSON: " + body, e);
-      }
-    }
-  }
-
-  /** A raw HTTP/1.1 client connection with a read timeout, so a broken server fails the test. */
-  private static final class Raw implements AutoCloseable {
-    final Socket socket;
-    final InputStream in;
-
-    Raw(RoutingHarness c) throws IOException {
-      socket = new Socket("127.0.0.1", c.server.port());
-      socket.setSoTimeout(10_000);
-      in = socket.getInputStream();
-    }
-
-    void write(String s) throws IOException {
-      socket.getOutputStream().write(s.getBytes(StandardCharsets.UTF_8));
-      socket.getOutputStream().flush();
-    }
-
-    Answer exchange(String request) throws IOException {
-      write(request);
-      return read();
-    }
-
-    Answer read() throws IOException {
-      String status = line();
-      Map<String, String> headers = new LinkedHashMap<>();
-      for (String h = line(); !h.isEmpty(); h = line()) {
-        int colon = h.indexOf(':');
-        headers.put(
-            h.substring(0, colon).trim().toLowerCase(Locale.ROOT), h.substring(colon + 1).trim());
-      }
-      int code = Integer.parseInt(status.substring(9, 12));
-      ByteArrayOutputStream body = new ByteArrayOutputStream();
-      if (code >= 100 && code < 200) {
-        return new Answer(code, headers, "");
-      }
-      if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
-        for (int size = Integer.parseInt(line().trim(), 16);
-            size > 0;
-            size = Integer.parseInt(line().trim(), 16)) {
-          body.write(in.readNBytes(size));
-          line();
-        }
-        line();
-      } else {
-        body.write(in.readNBytes(Integer.parseInt(headers.getOrDefault("content-length", "0"))));
-      }
-      return new Answer(code, headers, body.toString(StandardCharsets.UTF_8));
-    }
-
-    private String line() throws IOException {
-      List<Byte> bytes = new ArrayList<>();
-      int b;
-      while ((b = in.read()) != '\n') {
-        if (b < 0) {
-          throw new IOException("connection closed mid-answer");
-        }
-        bytes.add((byte) b);
-      }
-      byte[] out = new byte[bytes.size()];
-      for (int i = 0; i < out.length; i++) {
-        out[i] = bytes.get(i);
-      }
-      String s = new String(out, StandardCharsets.ISO_8859_1);
-      return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
-    }
-
-    @Override
-    public void close() throws IOException {
-      socket.close();
-    }
   }
 }

@@ -31,7 +31,8 @@ class UpstreamClientTest {
               3,
               3,
               Duration.ofSeconds(30),
-              true),
+              true,
+              0),
           new EndpointPolicy(true, true, EndpointPolicy.Resolver.SYSTEM));
   private final ServerSocket server;
   private final AtomicInteger connections = new AtomicInteger();

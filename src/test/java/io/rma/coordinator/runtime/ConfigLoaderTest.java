@@ -86,6 +86,23 @@ class ConfigLoaderTest {
         .hasMessageContaining("RMA_WORKER_AUTH");
     assertThatThrownBy(() -> ConfigLoader.load(Map.of("PORT", "http")))
         .hasMessageContaining("PORT");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.load(
+                    Map.of(
+                        "RMA_INFLIGHT_BODY_BYTES", "1000", "RMA_MAX_INFERENCE_BODY_BYTES", "2000")))
+        .hasMessageContaining("RMA_INFLIGHT_BODY_BYTES");
+  }
+
+  @Test
+  void theInflightBodyLimitDefaultsToAQuarterOfTheHeapAndAtLeastOneBody() {
+    assertThat(ConfigLoader.load(Map.of()).routing().inflightBodyLimit())
+        .isEqualTo(Math.max(16L << 20, Runtime.getRuntime().maxMemory() / 4));
+    assertThat(
+            ConfigLoader.load(Map.of("RMA_INFLIGHT_BODY_BYTES", "67108864"))
+                .routing()
+                .inflightBodyLimit())
+        .isEqualTo(64L << 20);
   }
 
   @Test

@@ -1,0 +1,151 @@
+package io.rma.coordinator.web;
+
+import io.helidon.metrics.api.Counter;
+import io.helidon.metrics.api.Metrics;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A bound on the inference request bodies held in memory at once, across all requests: each body
+ * takes its bytes from the budget as they arrive and gives them back when its request is answered.
+ * A request whose body does not fit gets 503 with {@code Retry-After} instead of filling the heap
+ * (many large vision requests at once on a small container). One body of the largest accepted size
+ * always fits when nothing else is held (the limit is at least that size).
+ *
+ * <p>Refusals are counted in /observe/metrics as {@code rma_body_budget_rejections_total} and
+ * logged (one warning per 10 s at most).
+ */
+public final class BodyBudget {
+  private static final Logger LOG = System.getLogger(BodyBudget.class.getName());
+
+  /** At most one warning in this many nanoseconds: a flood of rejections is one log line. */
+  private static final long WARN_EVERY_NANOS = 10_000_000_000L;
+
+  private static final BodyBudget UNLIMITED = new BodyBudget(Long.MAX_VALUE, false);
+
+  private final long limit;
+  private final AtomicLong held = new AtomicLong();
+  private final AtomicLong rejected = new AtomicLong();
+  private final AtomicLong lastWarning = new AtomicLong(System.nanoTime() - WARN_EVERY_NANOS);
+  private final Counter rejections;
+
+  private BodyBudget(long limit, boolean metrics) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("the body budget must be at least 1 byte");
+    }
+    this.limit = limit;
+    if (metrics) {
+      this.rejections =
+          Metrics.getOrCreate(
+              Counter.builder("rma.body.budget.rejections")
+                  .description(
+                      "Inference requests refused (503) because bodies held were at the limit"));
+    } else {
+      this.rejections = null;
+    }
+  }
+
+  /** A budget of {@code limit} bytes, its refusals counted in the metrics. */
+  public static BodyBudget of(long limit) {
+    return new BodyBudget(limit, true);
+  }
+
+  /** No bound (for bodies other than inference requests, which have their own small caps). */
+  public static BodyBudget unlimited() {
+    return UNLIMITED;
+  }
+
+  /**
+   * The default limit: a quarter of the heap, and never less than one body of the largest accepted
+   * size ({@code maxBodyBytes}).
+   */
+  public static long defaultLimit(long maxBodyBytes) {
+    return Math.max(maxBodyBytes, Runtime.getRuntime().maxMemory() / 4);
+  }
+
+  public long limit() {
+    return limit;
+  }
+
+  /** Bytes held now. */
+  public long held() {
+    return held.get();
+  }
+
+  /** Requests refused so far. */
+  public long rejected() {
+    return rejected.get();
+  }
+
+  /** A new, empty hold: one request's share. Close it when the request is answered. */
+  public Hold hold() {
+    return new Hold();
+  }
+
+  /** The bytes one request holds; closing gives them back (and the hold may be used again). */
+  public final class Hold implements AutoCloseable {
+    private long bytes;
+
+    private Hold() {}
+
+    /**
+     * Takes {@code n} more bytes.
+     *
+     * @throws ApiException 503 (with {@code retry_after}) when the budget has not that much left
+     */
+    public void take(long n) {
+      if (limit == Long.MAX_VALUE || n <= 0) {
+        return;
+      }
+      long now;
+      do {
+        now = held.get();
+        if (now + n > limit) {
+          throw refuse(now, n);
+        }
+      } while (!held.compareAndSet(now, now + n));
+      bytes += n;
+    }
+
+    /** Bytes this hold has taken. */
+    public long bytes() {
+      return bytes;
+    }
+
+    @Override
+    public void close() {
+      if (bytes > 0) {
+        held.addAndGet(-bytes);
+        bytes = 0;
+      }
+    }
+  }
+
+  private ApiException refuse(long now, long n) {
+    rejected.incrementAndGet();
+    if (rejections != null) {
+      rejections.increment();
+    }
+    long t = System.nanoTime();
+    long last = lastWarning.get();
+    if (t - last >= WARN_EVERY_NANOS && lastWarning.compareAndSet(last, t)) {
+      LOG.log(
+          Level.WARNING,
+          "refusing inference requests (503): request bodies held in memory are at the limit ("
+              + now
+              + " of "
+              + limit
+              + " bytes, RMA_INFLIGHT_BODY_BYTES); "
+              + rejected.get()
+              + " refused so far");
+    }
+    return new ApiException(
+        503,
+        "the coordinator is holding as many request bodies as it may ("
+            + limit
+            + " bytes); retry shortly",
+        Map.of("retry_after", 1));
+  }
+}
