@@ -104,8 +104,12 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
           throw e;
         }
       } else {
-        FastExchange ex = new FastExchange(head);
-        JsonBodies.send(ex, 503, Map.of("detail", "too many concurrent requests"));
+        ErrorMapping.send(
+            new FastExchange(head),
+            503,
+            Map.of(),
+            Map.of("detail", "too many concurrent requests"),
+            "overloaded");
         open = !head.close;
       }
       if (!open) {
@@ -161,7 +165,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
       if (ex.committed) {
         return false;
       }
-      JsonBodies.send(ex, 503, ErrorMapping.storeFailure(e));
+      ErrorMapping.storeFailure(ex, e);
     } catch (UncheckedIOException e) {
       return false; // the client's connection failed while we answered
     } catch (RuntimeException e) {
@@ -169,7 +173,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
       if (ex.committed) {
         return false;
       }
-      JsonBodies.send(ex, 500, Map.of("detail", "internal error"));
+      ErrorMapping.internalError(ex);
     }
     return !head.close;
   }
@@ -484,6 +488,11 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
 
     FastExchange(Head head) {
       this.head = head;
+    }
+
+    @Override
+    public String path() {
+      return head.path;
     }
 
     @Override

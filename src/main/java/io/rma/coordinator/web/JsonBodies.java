@@ -87,7 +87,8 @@ public final class JsonBodies {
   }
 
   private static ApiException tooLarge(long maxBytes) {
-    return new ApiException(413, "request body larger than " + maxBytes + " bytes");
+    return new ApiException(
+        413, "request body larger than " + maxBytes + " bytes", Map.of(), "body_too_large");
   }
 
   public static void send(ServerResponse res, int status, Object body) {
