@@ -17,7 +17,6 @@ import io.rma.coordinator.web.ApiException;
 import io.rma.coordinator.web.BodyBudget;
 import io.rma.coordinator.web.ErrorMapping;
 import io.rma.coordinator.web.Exchange;
-import io.rma.coordinator.web.GrowingBody;
 import io.rma.coordinator.web.HelidonExchange;
 import io.rma.coordinator.web.JsonBodies;
 import java.io.OutputStream;
@@ -133,43 +132,46 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
         throw e;
       }
     }
-    JsonBodies.send(
-        new FastExchange(head, head.close), 503, Map.of("detail", "too many concurrent requests"));
+    ErrorMapping.send(
+        new FastExchange(head, head.close),
+        503,
+        Map.of(),
+        Map.of("detail", "too many concurrent requests"),
+        "overloaded");
     return !head.close;
   }
 
   /**
-   * The request body, its bytes taken from the in-flight budget as they arrive. A small one is read
-   * into one exact array; a larger one grows as its bytes arrive, so a declared length costs memory
-   * only once the client has sent that much (clients declaring large bodies and sending little
-   * cannot exhaust a small heap).
+   * The request body. Its declared length is taken from the in-flight budget before any of it is
+   * read, so an admitted body can always be completed and declared lengths cannot add up past the
+   * budget. A large body is copied into its array as its bytes arrive (the reader does not gather
+   * it whole first).
    *
-   * @throws ApiException 503 when the budget has no room; the rest of the body has then been read
-   *     and dropped, so the connection can take the next request
+   * @throws ApiException 503 when the budget has no room; the body has then been read and dropped,
+   *     so the connection can take the next request
    */
   private byte[] body(int length) {
     if (length == 0) {
       return EMPTY;
     }
-    if (length <= JsonBodies.EXACT_READ_BYTES) {
-      byte[] body = reader.readBytes(length);
+    try {
       hold.take(length);
-      return body;
+    } catch (ApiException e) {
+      drop(length);
+      throw e;
     }
-    GrowingBody body = new GrowingBody(hold);
-    int remaining = length;
-    while (remaining > 0) {
+    if (length <= JsonBodies.EXACT_READ_BYTES) {
+      return reader.readBytes(length);
+    }
+    byte[] body = new byte[length];
+    int at = 0;
+    while (at < length) {
       reader.ensureAvailable();
-      int n = Math.min(reader.available(), remaining);
-      try {
-        body.add(reader.readBytes(n));
-      } catch (ApiException e) {
-        drop(remaining - n);
-        throw e;
-      }
-      remaining -= n;
+      int n = Math.min(reader.available(), length - at);
+      System.arraycopy(reader.readBytes(n), 0, body, at, n);
+      at += n;
     }
-    return body.toArray();
+    return body;
   }
 
   /** Reads and drops the next {@code length} bytes of the request. */
@@ -207,7 +209,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
       if (ex.committed) {
         return false;
       }
-      JsonBodies.send(ex, 503, ErrorMapping.storeFailure(e));
+      ErrorMapping.storeFailure(ex, e);
     } catch (UncheckedIOException e) {
       return false; // the client's connection failed while we answered
     } catch (RuntimeException e) {
@@ -215,7 +217,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
       if (ex.committed) {
         return false;
       }
-      JsonBodies.send(ex, 500, Map.of("detail", "internal error"));
+      ErrorMapping.internalError(ex);
     }
     return !head.close;
   }
@@ -535,6 +537,11 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
     FastExchange(Head head, boolean close) {
       this.head = head;
       this.close = close;
+    }
+
+    @Override
+    public String path() {
+      return head.path;
     }
 
     @Override

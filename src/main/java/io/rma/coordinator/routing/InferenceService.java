@@ -157,6 +157,8 @@ public final class InferenceService implements HttpService {
                         + route
                         + " route is not configured: the service catalogue has no inference path"
                         + " for service "
-                        + name));
+                        + name,
+                    Map.of(),
+                    "route_not_configured"));
   }
 }

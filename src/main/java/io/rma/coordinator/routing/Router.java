@@ -30,6 +30,11 @@ public final class Router {
   private static final Map<String, String> STREAM_HEADERS =
       Map.of("Cache-Control", "no-cache", "X-Accel-Buffering", "no");
 
+  // OpenAI error.codes of routing's own answers (shown on the /v1/ routes, see ErrorMapping).
+  private static final String NO_WORKER = "no_worker_available";
+  private static final String WORKER_FAILED = "worker_failed";
+  private static final String WORKER_TIMEOUT = "worker_timeout";
+
   private final Pool pool;
   private final WorkerSelectionPolicy policy;
   private final InFlight inFlight;
@@ -99,7 +104,9 @@ public final class Router {
             503,
             "no push worker can stream "
                 + call.service().name()
-                + ": pull workers answer whole (send without stream)");
+                + ": pull workers answer whole (send without stream)",
+            Map.of(),
+            NO_WORKER);
       }
       if (pull.offer(call, ex)) {
         metrics.outcome(call.route(), "queued");
@@ -108,7 +115,7 @@ public final class Router {
     }
     if (candidates.isEmpty()) {
       metrics.outcome(call.route(), "no_worker");
-      throw new ApiException(503, noCandidate(call, candidates));
+      throw new ApiException(503, noCandidate(call, candidates), Map.of(), NO_WORKER);
     }
     Map<String, String> tried = new LinkedHashMap<>();
     UpstreamFailure last = null;
@@ -205,7 +212,8 @@ public final class Router {
     return new ApiException(
         502,
         "worker " + worker.name() + " answered with more than " + cap + " bytes",
-        Map.of("tried", List.of(worker.name())));
+        Map.of("tried", List.of(worker.name())),
+        WORKER_FAILED);
   }
 
   /**
@@ -307,7 +315,10 @@ public final class Router {
       detail.append("; gave up after ").append(settings.attempts()).append(" attempts");
     }
     return new ApiException(
-        timeout ? 504 : 502, detail.toString(), Map.of("tried", List.copyOf(tried.keySet())));
+        timeout ? 504 : 502,
+        detail.toString(),
+        Map.of("tried", List.copyOf(tried.keySet())),
+        timeout ? WORKER_TIMEOUT : WORKER_FAILED);
   }
 
   private static String noCandidate(Call call, WorkerSelectionPolicy.Candidates c) {

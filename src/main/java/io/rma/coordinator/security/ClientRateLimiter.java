@@ -83,7 +83,8 @@ public final class ClientRateLimiter {
               + " per "
               + period.toSeconds()
               + " s",
-          Map.of("retry_after", waitSeconds));
+          Map.of("retry_after", waitSeconds),
+          "rate_limited");
     }
   }
 

@@ -9,6 +9,7 @@ import io.rma.coordinator.registration.ServiceCatalogue;
 import io.rma.coordinator.registration.ServiceCatalogue.ServiceDefinition;
 import io.rma.coordinator.store.StoreException;
 import io.rma.coordinator.web.ApiException;
+import io.rma.coordinator.web.ErrorMapping;
 import io.rma.coordinator.web.Exchange;
 import io.rma.coordinator.web.HelidonExchange;
 import io.rma.coordinator.web.JsonBodies;
@@ -130,7 +131,7 @@ public final class TaskClientService implements HttpService {
       }
       // ErrorMapping turns retry_after into the Retry-After header, as for the rate limits.
       long seconds = Math.max(1, (e.retryAfter().toMillis() + 999) / 1000);
-      throw new ApiException(429, e.getMessage(), Map.of("retry_after", seconds));
+      throw new ApiException(429, e.getMessage(), Map.of("retry_after", seconds), "queue_full");
     }
     String statusUrl = "/api/inference/tasks/" + task.id();
     if (prefer.async()) {
@@ -154,7 +155,9 @@ public final class TaskClientService implements HttpService {
         failed.put("task_id", task.id());
         failed.put("status", TaskState.FAILED.wire());
         failed.put("status_url", statusUrl);
-        JsonBodies.send(ex, outcome.failureStatus(), failed);
+        int status = outcome.failureStatus();
+        ErrorMapping.send(
+            ex, status, Map.of(), failed, status == 503 ? "no_worker_available" : "worker_failed");
       }
     } catch (ExecutionException e) {
       if (e.getCause() instanceof TimeoutException) {
@@ -167,7 +170,7 @@ public final class TaskClientService implements HttpService {
         late.put("task_id", task.id());
         late.put("status", tasks.task(task.id()).map(t -> t.state().wire()).orElse("unknown"));
         late.put("status_url", statusUrl);
-        JsonBodies.send(ex, 504, Map.of("Location", statusUrl), late);
+        ErrorMapping.send(ex, 504, Map.of("Location", statusUrl), late, "worker_timeout");
       } else if (e.getCause() instanceof TaskRejection r) {
         throw new ApiException(r.kind().status(), r.getMessage());
       } else if (e.getCause() instanceof StoreException s) {

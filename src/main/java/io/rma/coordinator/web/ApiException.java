@@ -9,6 +9,7 @@ import java.util.Map;
 public class ApiException extends RuntimeException {
   private final int status;
   private final Map<String, Object> extra;
+  private final String code;
 
   public ApiException(int status, String detail) {
     this(status, detail, Map.of());
@@ -16,9 +17,18 @@ public class ApiException extends RuntimeException {
 
   /** {@code extra} adds fields beside {@code detail} (e.g. {@code action: register}). */
   public ApiException(int status, String detail, Map<String, Object> extra) {
+    this(status, detail, extra, null);
+  }
+
+  /**
+   * @param code a short snake_case name of the error for OpenAI clients ({@code error.code} on the
+   *     {@code /v1/} routes, see {@link ErrorMapping}), or null; never in other answers
+   */
+  public ApiException(int status, String detail, Map<String, Object> extra, String code) {
     super(detail, null, false, false);
     this.status = status;
     this.extra = Map.copyOf(extra);
+    this.code = code;
   }
 
   public int status() {
@@ -27,6 +37,11 @@ public class ApiException extends RuntimeException {
 
   public Map<String, Object> extra() {
     return extra;
+  }
+
+  /** The OpenAI {@code error.code}, or null. */
+  public String code() {
+    return code;
   }
 
   public static ApiException badRequest(String detail) {

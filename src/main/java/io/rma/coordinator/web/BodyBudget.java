@@ -9,10 +9,12 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A bound on the inference request bodies held in memory at once, across all requests: each body
- * takes its bytes from the budget as they arrive and gives them back when its request is answered.
- * A request whose body does not fit gets 503 with {@code Retry-After} instead of filling the heap
- * (many large vision requests at once on a small container). One body of the largest accepted size
- * always fits when nothing else is held (the limit is at least that size).
+ * takes its declared length from the budget before it is read (a chunked one, its bytes as they
+ * arrive) and gives them back when its request is answered. A request whose body does not fit gets
+ * 503 with {@code Retry-After} instead of filling the heap (many large vision requests at once on a
+ * small container). Admitted bodies can always be completed, so under load some requests are served
+ * rather than every one starving half-read. One body of the largest accepted size always fits when
+ * nothing else is held (the limit is at least that size).
  *
  * <p>Refusals are counted in /observe/metrics as {@code rma_body_budget_rejections_total} and
  * logged (one warning per 10 s at most).
@@ -146,6 +148,7 @@ public final class BodyBudget {
         "the coordinator is holding as many request bodies as it may ("
             + limit
             + " bytes); retry shortly",
-        Map.of("retry_after", 1));
+        Map.of("retry_after", 1),
+        "overloaded");
   }
 }

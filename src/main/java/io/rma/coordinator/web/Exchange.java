@@ -11,6 +11,9 @@ import java.util.Optional;
  * routing.FastInferenceConnection}). The request body is read by the caller, within its cap.
  */
 public interface Exchange {
+  /** The request's path, without its query (e.g. {@code /v1/completions}). */
+  String path();
+
   /** The first value of a request header (case-insensitive name). */
   Optional<String> header(String name);
 

@@ -13,6 +13,12 @@ import java.util.Optional;
 
 /** An {@link Exchange} over Helidon's request and response. */
 public record HelidonExchange(ServerRequest req, ServerResponse res) implements Exchange {
+  /** The whole path: inside a service registered under a prefix, {@code path()} is relative. */
+  @Override
+  public String path() {
+    return req.path().absolute().path();
+  }
+
   @Override
   public Optional<String> header(String name) {
     return req.headers().first(HeaderNames.create(name));

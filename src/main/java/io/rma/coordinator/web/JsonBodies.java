@@ -7,13 +7,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -29,7 +32,7 @@ public final class JsonBodies {
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
-  /** Bodies up to this size are read into an exact array at once; larger ones grow as they come. */
+  /** Bodies up to this size are read at once; larger ones are copied in as their bytes come. */
   public static final int EXACT_READ_BYTES = 64 * 1024;
 
   private JsonBodies() {}
@@ -69,18 +72,19 @@ public final class JsonBodies {
     try (InputStream in = req.content().inputStream()) {
       if (declared.isPresent()) {
         int length = (int) declared.getAsLong();
-        // A small body: one exact buffer (a hot path for inference). A larger one grows as its
-        // bytes arrive, so a declared length costs memory only once that much was sent.
-        byte[] body;
-        int read;
-        if (length <= EXACT_READ_BYTES) {
-          body = new byte[length];
-          read = in.readNBytes(body, 0, length);
+        // The declared length is taken from the budget before any of it is read: an admitted body
+        // can always be completed, and declared lengths cannot add up past the budget.
+        try {
           hold.take(length);
-        } else {
-          body = readGrowing(in, length, hold);
-          read = body.length;
+        } catch (ApiException refused) {
+          // A client waiting for 100 Continue has not sent the body: it gets the 503 instead.
+          if (!req.headers().contains(HeaderValues.EXPECT_100)) {
+            drain(in, length);
+          }
+          throw refused;
         }
+        byte[] body = new byte[length];
+        int read = in.readNBytes(body, 0, length);
         if (read < length || in.read() != -1) {
           throw ApiException.badRequest("the request body does not match its Content-Length");
         }
@@ -97,38 +101,54 @@ public final class JsonBodies {
   }
 
   /**
-   * Up to {@code limit} bytes (fewer at the end of the stream), taken from {@code hold}. When the
-   * budget has no room, the rest (up to {@code limit}) is read and dropped before the 503, so the
-   * connection can take the next request.
+   * A body of unknown length (chunked): up to {@code limit} bytes, gathered in the pieces they
+   * arrive in and taken from {@code hold} as they come. When the budget has no room, the rest (up
+   * to {@code limit}) is read and dropped before the 503, so the connection can go on.
    */
   private static byte[] readGrowing(InputStream in, long limit, BodyBudget.Hold hold)
       throws IOException {
-    GrowingBody body = new GrowingBody(hold);
-    long remaining = limit;
-    ApiException refused = null;
+    List<byte[]> pieces = new ArrayList<>();
+    int size = 0;
     byte[] piece = new byte[EXACT_READ_BYTES];
-    while (remaining > 0) {
-      int n = in.read(piece, 0, (int) Math.min(piece.length, remaining));
+    while (size < limit) {
+      int n = in.read(piece, 0, (int) Math.min(piece.length, limit - size));
       if (n < 0) {
         break;
       }
-      remaining -= n;
-      if (refused == null) {
-        try {
-          body.add(Arrays.copyOf(piece, n));
-        } catch (ApiException e) {
-          refused = e;
-        }
+      try {
+        hold.take(n);
+      } catch (ApiException refused) {
+        drain(in, limit - size - n);
+        throw refused;
       }
+      pieces.add(Arrays.copyOf(piece, n));
+      size += n;
     }
-    if (refused != null) {
-      throw refused;
+    byte[] body = new byte[size];
+    int at = 0;
+    for (byte[] p : pieces) {
+      System.arraycopy(p, 0, body, at, p.length);
+      at += p.length;
     }
-    return body.toArray();
+    return body;
+  }
+
+  /** Reads and drops up to {@code max} more bytes of a body. */
+  private static void drain(InputStream in, long max) throws IOException {
+    byte[] sink = new byte[EXACT_READ_BYTES];
+    long left = max;
+    while (left > 0) {
+      int n = in.read(sink, 0, (int) Math.min(sink.length, left));
+      if (n < 0) {
+        return;
+      }
+      left -= n;
+    }
   }
 
   private static ApiException tooLarge(long maxBytes) {
-    return new ApiException(413, "request body larger than " + maxBytes + " bytes");
+    return new ApiException(
+        413, "request body larger than " + maxBytes + " bytes", Map.of(), "body_too_large");
   }
 
   public static void send(ServerResponse res, int status, Object body) {

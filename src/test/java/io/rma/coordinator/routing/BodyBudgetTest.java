@@ -55,6 +55,7 @@ class BodyBudgetTest extends RoutingTestBase {
       assertThat(refused.status()).as(refused.body()).isEqualTo(503);
       assertThat(refused.headers()).containsEntry("retry-after", "1");
       assertThat(refused.json().path("detail").asText()).contains("request bodies");
+      assertThat(refused.json().path("error").path("code").asText()).isEqualTo("overloaded");
       assertThat(budget.rejected()).isEqualTo(1);
 
       // The refused body was read to its end: the same connection takes a small request at once.

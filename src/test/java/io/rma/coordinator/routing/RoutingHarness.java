@@ -105,7 +105,7 @@ final class RoutingHarness implements AutoCloseable {
     return send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(20)).GET().build());
   }
 
-  private HttpResponse<String> send(HttpRequest request) {
+  HttpResponse<String> send(HttpRequest request) {
     String path = request.uri().getPath();
     boolean inference =
         path.startsWith("/v1/")

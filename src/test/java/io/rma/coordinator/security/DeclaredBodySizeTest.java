@@ -23,9 +23,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A body's declared size costs memory only as its bytes arrive: clients that declare large bodies
+ * Declared body sizes are bounded by the in-flight budget: clients that declare large bodies
  * (within the cap) and send next to nothing cannot make a coordinator with a small heap (128 MiB,
- * as on a free-tier host) allocate the sum of what they declared.
+ * as on a free-tier host) allocate the sum of what they declared, and small requests are still
+ * answered.
  */
 class DeclaredBodySizeTest {
   private static final int CLIENTS = 24;
