@@ -73,8 +73,9 @@ public final class Coordinator implements AutoCloseable {
   }
 
   /**
-   * @param serving whether this replica serves {@code /api/...} now; Kubernetes mode passes "is the
-   *     leader", since only the leader holds the heartbeats that phases are judged from
+   * @param serving whether this replica serves {@code /api/...} and {@code /v1/...} now; Kubernetes
+   *     mode passes "is the leader", since only the leader holds the heartbeats that phases are
+   *     judged from
    */
   public Coordinator(
       CoordinatorConfig config,
@@ -87,7 +88,7 @@ public final class Coordinator implements AutoCloseable {
 
   /**
    * @param taskFile where pull-worker tasks are kept across restarts, or null for memory only
-   * @param serving whether this replica serves {@code /api/...} now
+   * @param serving whether this replica serves {@code /api/...} and {@code /v1/...} now
    * @param resolver how worker host names are resolved for the SSRF guard (tests replace DNS)
    */
   public Coordinator(
@@ -173,7 +174,9 @@ public final class Coordinator implements AutoCloseable {
     routing
         .addFilter(
             (chain, req, res) -> {
-              if (serving.getAsBoolean() || !req.path().path().startsWith("/api/")) {
+              String path = req.path().path();
+              if (serving.getAsBoolean()
+                  || !(path.startsWith("/api/") || path.startsWith("/v1/"))) {
                 chain.proceed();
               } else {
                 JsonBodies.send(

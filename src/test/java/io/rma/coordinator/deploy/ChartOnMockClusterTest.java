@@ -215,6 +215,7 @@ class ChartOnMockClusterTest {
       assertThat(standby.leadership().isLeader()).isFalse();
       assertThat(http.get("/observe/health/ready", null).status()).isEqualTo(200);
       assertThat(http.get("/api/admin/workers", null).status()).isEqualTo(503);
+      assertThat(http.get("/v1/models", null).status()).isEqualTo(503);
     }
 
     // A pool's life, over HTTP, with the tokens from the chart's Secret.
