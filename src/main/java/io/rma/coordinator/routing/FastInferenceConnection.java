@@ -582,8 +582,27 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
       return new Chunked();
     }
 
+    @Override
+    public OutputStream fixed(
+        int status, String contentType, Map<String, String> headers, long length) {
+      writer.writeNow(BufferData.create(head(status, contentType, headers, length)));
+      return new OutputStream() {
+        @Override
+        public void write(int b) {
+          write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+          if (len > 0) {
+            writer.writeNow(BufferData.create(Arrays.copyOfRange(b, off, off + len)));
+          }
+        }
+      };
+    }
+
     /** The status line and headers; {@code length} -1 for a chunked body. */
-    private byte[] head(int status, String contentType, Map<String, String> headers, int length) {
+    private byte[] head(int status, String contentType, Map<String, String> headers, long length) {
       if (committed) {
         throw new IllegalStateException("answered already");
       }

@@ -27,6 +27,10 @@ import java.util.stream.Collectors;
 public final class Router {
   private static final Logger LOG = System.getLogger(Router.class.getName());
   private static final int SNIPPET_BYTES = 200;
+
+  /** Non-streamed answers longer than this (and within the cap) are passed on, not held whole. */
+  static final long PASS_THROUGH_OVER = 64 * 1024;
+
   private static final Map<String, String> STREAM_HEADERS =
       Map.of("Cache-Control", "no-cache", "X-Accel-Buffering", "no");
 
@@ -164,7 +168,14 @@ public final class Router {
         ejection.success(worker.name());
       }
       if (call.stream()) {
-        stream(call, worker, answer, ex);
+        relay(call, worker, answer, ex.stream(status, answer.contentType(), STREAM_HEADERS), true);
+        return;
+      }
+      long length = answer.contentLength();
+      if (length > PASS_THROUGH_OVER && length <= settings.maxBodyBytes()) {
+        // Large, of known length: passed on as it arrives instead of held whole.
+        relay(
+            call, worker, answer, ex.fixed(status, answer.contentType(), Map.of(), length), false);
         return;
       }
       byte[] body = readCapped(answer, call, worker);
@@ -217,12 +228,13 @@ public final class Router {
   }
 
   /**
-   * Passes the answer through chunk by chunk. A client that goes away closes the worker's
-   * connection (which cancels the work on servers that watch for it); a worker that stops
-   * mid-answer closes the client's connection, so the client sees a cut-off stream, not an end.
+   * Passes the answer on as it arrives: a stream chunk by chunk ({@code flush} each read), or a
+   * large answer of known length. A client that goes away closes the worker's connection (which
+   * cancels the work on servers that watch for it); a worker that stops mid-answer closes the
+   * client's connection, so the client sees a cut-off answer, not an end.
    */
-  private void stream(Call call, WorkerView worker, UpstreamClient.Answer answer, Exchange ex) {
-    OutputStream out = ex.stream(answer.status(), answer.contentType(), STREAM_HEADERS);
+  private void relay(
+      Call call, WorkerView worker, UpstreamClient.Answer answer, OutputStream out, boolean flush) {
     byte[] buf = new byte[8192];
     InputStream in = answer.body();
     while (true) {
@@ -234,26 +246,28 @@ public final class Router {
         failed(worker.name(), call, f);
         metrics.outcome(call.route(), "worker_failed");
         throw new CloseConnectionException(
-            "worker " + worker.name() + " stopped mid-stream: " + f.getMessage());
+            "worker " + worker.name() + " stopped mid-answer: " + f.getMessage());
       }
       if (n < 0) {
         break;
       }
       try {
         out.write(buf, 0, n);
-        out.flush();
+        if (flush) {
+          out.flush();
+        }
       } catch (IOException | RuntimeException e) {
         metrics.outcome(call.route(), "cancelled");
         LOG.log(
             Level.DEBUG,
-            () -> "client left a " + call.route() + " stream; closing worker " + worker.name());
-        throw new CloseConnectionException("client went away mid-stream");
+            () -> "client left a " + call.route() + " answer; closing worker " + worker.name());
+        throw new CloseConnectionException("client went away mid-answer");
       }
     }
     try {
       out.close();
     } catch (IOException | RuntimeException e) {
-      throw new CloseConnectionException("client went away at the end of a stream");
+      throw new CloseConnectionException("client went away at the end of an answer");
     }
   }
 

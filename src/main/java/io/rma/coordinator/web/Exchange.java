@@ -39,4 +39,11 @@ public interface Exchange {
    * what was written so far. Closing the stream ends the answer.
    */
   OutputStream stream(int status, String contentType, Map<String, String> headers);
+
+  /**
+   * Starts an answer of exactly {@code length} bytes (a {@code Content-Length} answer) whose body
+   * follows as it is written, without being held whole. Closing the stream ends the answer; the
+   * caller writes exactly {@code length} bytes or gives up the connection.
+   */
+  OutputStream fixed(int status, String contentType, Map<String, String> headers, long length);
 }

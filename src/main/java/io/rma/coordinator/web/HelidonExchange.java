@@ -59,6 +59,14 @@ public record HelidonExchange(ServerRequest req, ServerResponse res) implements 
     return res.outputStream();
   }
 
+  @Override
+  public OutputStream fixed(
+      int status, String contentType, Map<String, String> headers, long length) {
+    head(status, contentType, headers);
+    res.header(HeaderNames.CONTENT_LENGTH, String.valueOf(length));
+    return res.outputStream();
+  }
+
   private void head(int status, String contentType, Map<String, String> headers) {
     res.status(Status.create(status));
     if (contentType != null) {
