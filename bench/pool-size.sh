@@ -4,6 +4,8 @@
 #   bench/pool-size.sh [N] [DIR]     # N other workers (200); DIR holds a build as
 #                                    # `cp -r target/rma-coordinator.jar target/libs DIR` leaves it
 #                                    # (default: this checkout's target/)
+#   SAME=1 bench/pool-size.sh N      # the N others are vllm workers too, all at the backend's
+#                                    # address: every request chooses among 1 + N candidates
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-200}
@@ -28,7 +30,11 @@ register() {
 }
 register '{"capabilities":{"cpu_cores":8,"ram":"32GB"},"ip_address":"127.0.0.1","port":'"$BACKEND_PORT"',"services":["vllm"]}'
 for i in $(seq 1 "$N"); do
-  register '{"capabilities":{"cpu_cores":4,"ram":"8GB"},"ip_address":"10.1.'"$((i / 250))"'.'"$((i % 250 + 1))"'","port":8000,"services":["rag"]}'
+  if [ "${SAME:-0}" = 1 ]; then
+    register '{"capabilities":{"cpu_cores":8,"ram":"32GB"},"ip_address":"127.0.0.1","port":'"$BACKEND_PORT"',"services":["vllm"],"worker_id":"same-'"$i"'"}'
+  else
+    register '{"capabilities":{"cpu_cores":4,"ram":"8GB"},"ip_address":"10.1.'"$((i / 250))"'.'"$((i % 250 + 1))"'","port":8000,"services":["rag"]}'
+  fi
 done
 echo "$(curl -s "http://127.0.0.1:$PORT/api/admin/stats" | head -c 60)... ; build $DIR"
 URL="http://127.0.0.1:$PORT/v1/completions"

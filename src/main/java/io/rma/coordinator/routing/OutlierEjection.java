@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Takes a worker out of rotation after consecutive failures, without waiting for its heartbeats to
@@ -18,6 +19,10 @@ public final class OutlierEjection {
   private final int afterFailures;
   private final Duration ejectFor;
   private final ConcurrentHashMap<String, Record> records = new ConcurrentHashMap<>();
+  private final AtomicLong version = new AtomicLong();
+
+  /** The earliest end of a running ejection (null: none runs), for {@link #version}. */
+  private volatile Instant nextEnd;
 
   /**
    * @param failures consecutive failures since the last success
@@ -39,9 +44,48 @@ public final class OutlierEjection {
   }
 
   public void success(String worker) {
-    if (!records.isEmpty()) {
-      records.remove(worker);
+    if (!records.isEmpty() && records.remove(worker) != null) {
+      version.incrementAndGet();
     }
+  }
+
+  /**
+   * A number that changes whenever the set of ejected workers may have changed (an ejection
+   * started, ran out, or a record was cleared), so that what was derived from it can be kept while
+   * it is unchanged. Cheap: a clock read, and a look at the records only when an ejection runs out.
+   */
+  public long version() {
+    Instant end = nextEnd;
+    if (end != null && !clock.instant().isBefore(end)) {
+      ejectionRanOut();
+    }
+    return version.get();
+  }
+
+  private synchronized void ejectionRanOut() {
+    Instant now = clock.instant();
+    Instant end = nextEnd;
+    if (end == null || now.isBefore(end)) {
+      return; // another thread saw to it
+    }
+    Instant next = null;
+    for (Record r : records.values()) {
+      if (r.until() != null
+          && now.isBefore(r.until())
+          && (next == null || r.until().isBefore(next))) {
+        next = r.until();
+      }
+    }
+    nextEnd = next;
+    version.incrementAndGet();
+  }
+
+  private synchronized void ejectionStarted(Instant until) {
+    Instant end = nextEnd;
+    if (end == null || until.isBefore(end)) {
+      nextEnd = until;
+    }
+    version.incrementAndGet();
   }
 
   /**
@@ -71,6 +115,9 @@ public final class OutlierEjection {
           started[0] = now.plus(ejectFor.multipliedBy(n));
           return new Record(0, old.ejections() + 1, started[0]);
         });
+    if (started[0] != null) {
+      ejectionStarted(started[0]);
+    }
     return Optional.ofNullable(started[0]);
   }
 }

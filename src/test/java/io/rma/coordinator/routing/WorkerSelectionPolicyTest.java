@@ -130,6 +130,30 @@ class WorkerSelectionPolicyTest {
   }
 
   @Test
+  void candidatesAreWorkedOutOncePerPoolListAndEjectionState() {
+    List<WorkerView> pool = new java.util.ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      pool.add(view("w" + i, WorkerPhase.Healthy, 0));
+    }
+    WorkerSelectionPolicy.Candidates first = policy.candidates(pool, "vllm", "m");
+    assertThat(first.all()).hasSize(1000);
+    assertThat(policy.candidates(pool, "vllm", "m")).isSameAs(first);
+    assertThat(policy.candidates(pool, "vllm", null)).isNotSameAs(first);
+    assertThat(policy.candidates(List.copyOf(pool), "vllm", "m")).isNotSameAs(first);
+
+    for (int i = 0; i < 3; i++) {
+      ejection.failure("w7");
+    }
+    WorkerSelectionPolicy.Candidates afterEjection = policy.candidates(pool, "vllm", "m");
+    assertThat(afterEjection.groups()).hasSize(2);
+    assertThat(afterEjection.groups().get(1)).extracting(WorkerView::name).containsExactly("w7");
+    assertThat(policy.candidates(pool, "vllm", "m")).isSameAs(afterEjection);
+
+    clock.move(Duration.ofSeconds(30)); // the ejection runs out: seen with the same list
+    assertThat(policy.candidates(pool, "vllm", "m").groups()).hasSize(1);
+  }
+
+  @Test
   void consecutiveFailuresEjectAWorkerUntilTheBackOffEnds() {
     WorkerView flaky = view("flaky", WorkerPhase.Healthy, 0);
     WorkerView steady = view("steady", WorkerPhase.Healthy, 0.5);
