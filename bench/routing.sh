@@ -89,26 +89,8 @@ median() {
 }
 
 if [ "${WITH_NGINX:-0}" = 1 ]; then
-  command -v nginx >/dev/null || command -v /usr/sbin/nginx >/dev/null || apt-get install -y nginx-light >/dev/null 2>&1 || apt-get install -y nginx
-  NGINX_DIR=$(mktemp -d)
-  cat >"$NGINX_DIR/nginx.conf" <<CONF
-worker_processes auto;
-pid $NGINX_DIR/nginx.pid;
-error_log $NGINX_DIR/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $NGINX_DIR;
-  upstream backend { server 127.0.0.1:$BACKEND_PORT; keepalive 64; }
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-CONF
-  /usr/sbin/nginx -c "$NGINX_DIR/nginx.conf" -g 'daemon off;' &
-  PIDS+=($!)
-  for _ in $(seq 1 40); do curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/" && break; sleep 0.25; done
+  . bench/nginx.sh
+  start_nginx "$NGINX_PORT" "$BACKEND_PORT" auto
 fi
 
 echo "warming up (${WARMUP} each)..."

@@ -15,29 +15,12 @@ BACKEND=18481; NGINX=18482; NIO=18483; VT=18484; PT=18485; COORD=18486
 mkdir -p target/bench
 [ -f target/rma-coordinator.jar ] || ./mvnw -q -DskipTests package
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
-command -v /usr/sbin/nginx >/dev/null || apt-get install -y nginx-light >/dev/null 2>&1 || apt-get install -y nginx >/dev/null
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
 "$JAVA" -cp "target/libs/*" bench/StubBackend.java $BACKEND >target/bench/yard-backend.log 2>&1 &
 PIDS+=($!)
-NGINX_DIR=$(mktemp -d)
-cat >"$NGINX_DIR/nginx.conf" <<CONF
-worker_processes 1;
-pid $NGINX_DIR/nginx.pid;
-error_log $NGINX_DIR/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $NGINX_DIR;
-  upstream backend { server 127.0.0.1:$BACKEND; keepalive 64; }
-  server {
-    listen 127.0.0.1:$NGINX;
-    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-CONF
-/usr/sbin/nginx -c "$NGINX_DIR/nginx.conf" -g 'daemon off;' &
-PIDS+=($!)
+. bench/nginx.sh
+start_nginx $NGINX $BACKEND 1
 "$JAVA" -XX:+UseSerialGC bench/NioProxy.java $NIO $BACKEND >target/bench/yard-nio.log 2>&1 &
 PIDS+=($!)
 "$JAVA" -XX:+UseSerialGC bench/BareProxy.java $VT $BACKEND vt >target/bench/yard-vt.log 2>&1 &

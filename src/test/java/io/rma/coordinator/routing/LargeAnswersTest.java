@@ -44,9 +44,7 @@ class LargeAnswersTest extends RoutingTestBase {
     worker.on(
         "/v1/completions",
         (ex, body) -> {
-          ex.getResponseHeaders().set("Content-Type", "application/json");
-          ex.sendResponseHeaders(200, answer.length);
-          try (OutputStream out = ex.getResponseBody()) {
+          try (OutputStream out = startAnswer(ex)) {
             for (int at = 0; at < answer.length; at += 100_000) { // in pieces, as a worker would
               out.write(answer, at, Math.min(100_000, answer.length - at));
               out.flush();
@@ -67,9 +65,7 @@ class LargeAnswersTest extends RoutingTestBase {
     worker.on(
         "/v1/completions",
         (ex, body) -> {
-          ex.getResponseHeaders().set("Content-Type", "application/json");
-          ex.sendResponseHeaders(200, answer.length);
-          OutputStream out = ex.getResponseBody();
+          OutputStream out = startAnswer(ex);
           out.write(answer, 0, 300_000);
           out.flush();
           ex.getHttpContext().getServer().stop(0); // gone, mid-answer
@@ -77,6 +73,13 @@ class LargeAnswersTest extends RoutingTestBase {
     assertThatThrownBy(this::post).isInstanceOf(IOException.class);
     // The coordinator goes on serving.
     assertThat(c.get("/observe/health/live").statusCode()).isEqualTo(200);
+  }
+
+  /** The worker's 200 with the whole answer's Content-Length; its body follows on the stream. */
+  private OutputStream startAnswer(com.sun.net.httpserver.HttpExchange ex) throws IOException {
+    ex.getResponseHeaders().set("Content-Type", "application/json");
+    ex.sendResponseHeaders(200, answer.length);
+    return ex.getResponseBody();
   }
 
   private HttpResponse<byte[]> post() throws Exception {

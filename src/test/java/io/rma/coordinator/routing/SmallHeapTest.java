@@ -68,14 +68,7 @@ class SmallHeapTest {
       body[BODY - 1] = '}';
       List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
       for (int i = 0; i < CLIENTS; i++) {
-        answers.add(
-            http.sendAsync(
-                HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
-                    .timeout(Duration.ofSeconds(60))
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString()));
+        answers.add(http.sendAsync(completion(base, body), HttpResponse.BodyHandlers.ofString()));
       }
       // Every request is refused or held by the worker before the worker lets any go.
       await()
@@ -132,12 +125,7 @@ class SmallHeapTest {
       for (int i = 0; i < CLIENTS; i++) {
         answers.add(
             http.sendAsync(
-                HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
-                    .timeout(Duration.ofSeconds(60))
-                    .header("Content-Type", "application/json")
-                    .POST(
-                        HttpRequest.BodyPublishers.ofString("{\"model\":\"m\",\"prompt\":\"hi\"}"))
-                    .build(),
+                completion(base, "{\"model\":\"m\",\"prompt\":\"hi\"}".getBytes()),
                 HttpResponse.BodyHandlers.discarding()));
       }
       for (CompletableFuture<HttpResponse<Void>> a : answers) {
@@ -174,6 +162,14 @@ class SmallHeapTest {
             HttpResponse.BodyHandlers.ofString());
     assertThat(joined.statusCode()).as(joined.body()).isEqualTo(200);
     return coordinator;
+  }
+
+  private static HttpRequest completion(String base, byte[] body) {
+    return HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
+        .timeout(Duration.ofSeconds(60))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+        .build();
   }
 
   private void assertLive(String base) throws Exception {
