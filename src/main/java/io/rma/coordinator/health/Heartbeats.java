@@ -43,6 +43,11 @@ public final class Heartbeats {
     return Optional.ofNullable(beats.get(worker));
   }
 
+  /** The last beat, or null: for loops over the whole pool. */
+  Beat lastOrNull(String worker) {
+    return beats.get(worker);
+  }
+
   public void forget(String worker) {
     beats.remove(worker);
     version.incrementAndGet();

@@ -92,31 +92,54 @@ public final class Pool {
     Instant started = startedAt;
     long version = store.version();
     Views kept = views;
-    boolean fresh =
+    boolean sameWindow =
         kept != null
-            && kept.beats() == beats
             && kept.started() == started
             && !now.isBefore(kept.at())
             && now.isBefore(kept.at().plus(VIEW_REUSE));
+    boolean fresh = sameWindow && kept.beats() == beats;
     if (fresh && version >= 0 && kept.storeVersion() == version) {
       return kept;
     }
     List<RMAWorker> stored = store.list();
-    if (fresh && sameObjects(kept.stored(), stored)) {
+    boolean sameStored = sameWindow && sameObjects(kept.stored(), stored);
+    if (fresh && sameStored) {
       // Nothing that matters changed (e.g. an informer event for an object already seen).
       Views same =
           new Views(
-              kept.stored(), version, beats, started, kept.at(), kept.views(), kept.byService());
+              kept.stored(),
+              version,
+              beats,
+              started,
+              kept.at(),
+              kept.views(),
+              kept.beatsSeen(),
+              kept.byService());
       views = same;
       return same;
     }
     List<WorkerView> computed = new ArrayList<>(stored.size());
-    for (RMAWorker w : stored) {
-      computed.add(view(w, now));
+    List<Heartbeats.Beat> seen = new ArrayList<>(stored.size());
+    for (int i = 0; i < stored.size(); i++) {
+      RMAWorker w = stored.get(i);
+      Heartbeats.Beat beat = heartbeats.lastOrNull(w.getMetadata().getName());
+      // Only heartbeats came in since (same stored workers, same window): a worker whose last beat
+      // is the one its view was made from keeps that view. With a large pool beating steadily,
+      // each beat then costs one view, not the whole pool's.
+      boolean keep = sameStored && beat == kept.beatsSeen().get(i);
+      computed.add(keep ? kept.views().get(i) : view(w, now));
+      seen.add(beat);
     }
     Views made =
         new Views(
-            stored, version, beats, started, now, List.copyOf(computed), new ConcurrentHashMap<>());
+            stored,
+            version,
+            beats,
+            started,
+            sameStored ? kept.at() : now,
+            List.copyOf(computed),
+            java.util.Collections.unmodifiableList(seen),
+            new ConcurrentHashMap<>());
     views = made;
     return made;
   }
@@ -135,7 +158,9 @@ public final class Pool {
 
   /**
    * Views computed from {@code stored} (listed at store version {@code storeVersion}) at heartbeat
-   * version {@code beats} and time {@code at}; {@code byService} fills as routing asks.
+   * version {@code beats} and time {@code at} (some kept from an earlier computation in the same
+   * window), each from the beat in {@code beatsSeen} at its index (null: none); {@code byService}
+   * fills as routing asks.
    */
   private record Views(
       List<RMAWorker> stored,
@@ -144,6 +169,7 @@ public final class Pool {
       Instant started,
       Instant at,
       List<WorkerView> views,
+      List<Heartbeats.Beat> beatsSeen,
       ConcurrentHashMap<String, List<WorkerView>> byService) {}
 
   public Optional<WorkerView> worker(String name) {

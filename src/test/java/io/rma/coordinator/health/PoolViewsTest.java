@@ -83,6 +83,22 @@ class PoolViewsTest {
     store.delete("c");
     assertThat(pool.workersRunning("rag")).isEmpty();
 
+    // A heartbeat within the same window remakes only its own worker's view.
+    clock.advance(Duration.ofSeconds(1));
+    add("d");
+    add("e");
+    List<WorkerView> window = pool.workers();
+    beat("d", 0.4);
+    List<WorkerView> afterBeat = pool.workers();
+    for (int i = 0; i < window.size(); i++) {
+      if (window.get(i).name().equals("d")) {
+        assertThat(afterBeat.get(i)).isNotSameAs(window.get(i));
+        assertThat(afterBeat.get(i).load()).isEqualTo(0.4);
+      } else {
+        assertThat(afterBeat.get(i)).isSameAs(window.get(i));
+      }
+    }
+
     // A forgotten heartbeat.
     List<WorkerView> beforeForget = pool.workers();
     pool.heartbeats().forget("a");
