@@ -106,6 +106,9 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
       } catch (DataReader.InsufficientDataAvailableException e) {
         hold.close();
         return; // the client closed the connection
+      } catch (RuntimeException e) {
+        hold.close(); // the connection failed mid-body (or the server stops): give the bytes back
+        throw e;
       } finally {
         waiting = false;
       }

@@ -111,6 +111,11 @@ public final class BodyBudget {
       bytes += n;
     }
 
+    /** Whether the budget has a limit (false for {@link #unlimited()}). */
+    public boolean bounded() {
+      return limit != Long.MAX_VALUE;
+    }
+
     /** Bytes this hold has taken. */
     public long bytes() {
       return bytes;

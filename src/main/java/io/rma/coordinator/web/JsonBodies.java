@@ -83,8 +83,18 @@ public final class JsonBodies {
           }
           throw refused;
         }
-        byte[] body = new byte[length];
-        int read = in.readNBytes(body, 0, length);
+        byte[] body;
+        int read;
+        if (length <= EXACT_READ_BYTES || hold.bounded()) {
+          body = new byte[length];
+          read = in.readNBytes(body, 0, length);
+        } else {
+          // No budget bounds what declared lengths add up to (bodies other than inference
+          // requests): the array grows as bytes arrive, so a declared length costs memory only
+          // once that much was sent.
+          body = in.readNBytes(length);
+          read = body.length;
+        }
         if (read < length || in.read() != -1) {
           throw ApiException.badRequest("the request body does not match its Content-Length");
         }

@@ -90,6 +90,26 @@ class BodyBudgetTest extends RoutingTestBase {
     assertThat(budget.rejected()).isZero();
   }
 
+  @Test
+  void aClientThatGoesAwayMidBodyGivesItsBytesBack() throws Exception {
+    for (boolean reset : new boolean[] {false, true}) {
+      byte[] request =
+          post("/v1/completions", completion(200 * KIB), "").getBytes(StandardCharsets.UTF_8);
+      Raw raw = new Raw(c);
+      raw.socket.getOutputStream().write(request, 0, request.length / 2);
+      raw.socket.getOutputStream().flush();
+      await().atMost(Duration.ofSeconds(10)).until(() -> budget.held() > 0);
+      if (reset) {
+        raw.socket.setSoLinger(true, 0); // close with a reset, not an end of stream
+      }
+      raw.close();
+      await()
+          .alias(reset ? "after a reset" : "after an end of stream")
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> budget.held() == 0);
+    }
+  }
+
   /** A completion request of about {@code bytes} bytes. */
   private static String completion(int bytes) {
     return "{\"model\":\"m\",\"prompt\":\"" + "x".repeat(Math.max(1, bytes - 30)) + "\"}";
