@@ -114,6 +114,7 @@ Helm reads YAML numbers as floats: whole numbers are printed without an exponent
   "ejectFor" "RMA_EJECT_FOR"
   "inferenceFastPath" "RMA_INFERENCE_FAST_PATH"
   "inflightBodyBytes" "RMA_INFLIGHT_BODY_BYTES"
+  "bodyTimeout" "RMA_BODY_TIMEOUT"
   "allowLoopbackWorkers" "RMA_ALLOW_LOOPBACK_WORKERS"
   "allowPrivateWorkers" "RMA_ALLOW_PRIVATE_WORKERS"
   "maxWorkers" "RMA_MAX_WORKERS"

@@ -163,18 +163,24 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
       drop(length);
       throw e;
     }
-    if (length <= JsonBodies.EXACT_READ_BYTES) {
-      return reader.readBytes(length);
+    hold.startReading();
+    try {
+      if (length <= JsonBodies.EXACT_READ_BYTES) {
+        return reader.readBytes(length);
+      }
+      byte[] body = new byte[length];
+      int at = 0;
+      while (at < length) {
+        reader.ensureAvailable();
+        int n = Math.min(reader.available(), length - at);
+        System.arraycopy(reader.readBytes(n), 0, body, at, n);
+        at += n;
+        hold.progress();
+      }
+      return body;
+    } finally {
+      hold.doneReading();
     }
-    byte[] body = new byte[length];
-    int at = 0;
-    while (at < length) {
-      reader.ensureAvailable();
-      int n = Math.min(reader.available(), length - at);
-      System.arraycopy(reader.readBytes(n), 0, body, at, n);
-      at += n;
-    }
-    return body;
   }
 
   /** Reads and drops the next {@code length} bytes of the request. */

@@ -47,7 +47,7 @@ public final class InferenceRouting implements AutoCloseable {
         new WorkerSelectionPolicy(settings.loadCeiling(), ejection, inFlight::count, RANDOM);
     this.router =
         new Router(pool, policy, inFlight, ejection, upstream, settings, new RouteMetrics(), pull);
-    this.budget = BodyBudget.of(settings.inflightBodyLimit());
+    this.budget = BodyBudget.of(settings.inflightBodyLimit(), settings.bodyTimeout());
     OnHelidon onHelidon = new OnHelidon(settings.maxBodyBytes(), budget);
     this.inferenceService = new InferenceService(router, catalogue, onHelidon);
     this.openAi = new OpenAiService(router, pool, catalogue, onHelidon);
@@ -124,5 +124,6 @@ public final class InferenceRouting implements AutoCloseable {
   @Override
   public void close() {
     upstream.close();
+    budget.close();
   }
 }

@@ -18,6 +18,8 @@ import java.time.Duration;
  *     instead of Helidon's routing
  * @param inflightBodyBytes most inference request bytes held in memory at once, across requests
  *     (503 past it); 0 for the default, a quarter of the heap but at least {@code maxBodyBytes}
+ * @param bodyTimeout longest wait for more of an inference request's body; past it the client's
+ *     connection is closed and the bytes the body held are given back
  */
 public record RoutingSettings(
     double loadCeiling,
@@ -28,7 +30,8 @@ public record RoutingSettings(
     int ejectAfterFailures,
     Duration ejectFor,
     boolean fastPath,
-    long inflightBodyBytes) {
+    long inflightBodyBytes,
+    Duration bodyTimeout) {
 
   public RoutingSettings {
     if (attempts < 1 || ejectAfterFailures < 1 || maxBodyBytes < 1) {
@@ -58,6 +61,7 @@ public record RoutingSettings(
         3,
         Duration.ofSeconds(30),
         true,
-        0);
+        0,
+        Duration.ofSeconds(60));
   }
 }

@@ -195,7 +195,8 @@ public final class ConfigLoader {
                 setting("EJECT_AFTER_FAILURES", Integer::parseInt, d.ejectAfterFailures())),
         positive("EJECT_FOR", setting("EJECT_FOR", ConfigLoader::duration, d.ejectFor())),
         setting("INFERENCE_FAST_PATH", ConfigLoader::bool, d.fastPath()),
-        inflightBodyBytes(maxInferenceBody));
+        inflightBodyBytes(maxInferenceBody),
+        positive("BODY_TIMEOUT", setting("BODY_TIMEOUT", ConfigLoader::duration, d.bodyTimeout())));
   }
 
   /**

@@ -85,7 +85,10 @@ public final class JsonBodies {
         }
         byte[] body;
         int read;
-        if (length <= EXACT_READ_BYTES || hold.bounded()) {
+        if (hold.bounded()) {
+          body = new byte[length];
+          read = readHeld(in, body, hold);
+        } else if (length <= EXACT_READ_BYTES) {
           body = new byte[length];
           read = in.readNBytes(body, 0, length);
         } else {
@@ -111,6 +114,28 @@ public final class JsonBodies {
   }
 
   /**
+   * Fills {@code body} as bytes arrive, each arrival resetting the body timeout of {@code hold}.
+   */
+  private static int readHeld(InputStream in, byte[] body, BodyBudget.Hold hold)
+      throws IOException {
+    hold.startReading();
+    try {
+      int read = 0;
+      while (read < body.length) {
+        int n = in.read(body, read, body.length - read);
+        if (n < 0) {
+          break;
+        }
+        read += n;
+        hold.progress();
+      }
+      return read;
+    } finally {
+      hold.doneReading();
+    }
+  }
+
+  /**
    * A body of unknown length (chunked): up to {@code limit} bytes, gathered in the pieces they
    * arrive in and taken from {@code hold} as they come. When the budget has no room, the rest (up
    * to {@code limit}) is read and dropped before the 503, so the connection can go on.
@@ -120,19 +145,25 @@ public final class JsonBodies {
     List<byte[]> pieces = new ArrayList<>();
     int size = 0;
     byte[] piece = new byte[EXACT_READ_BYTES];
-    while (size < limit) {
-      int n = in.read(piece, 0, (int) Math.min(piece.length, limit - size));
-      if (n < 0) {
-        break;
+    hold.startReading();
+    try {
+      while (size < limit) {
+        int n = in.read(piece, 0, (int) Math.min(piece.length, limit - size));
+        if (n < 0) {
+          break;
+        }
+        try {
+          hold.take(n);
+        } catch (ApiException refused) {
+          drain(in, limit - size - n);
+          throw refused;
+        }
+        pieces.add(Arrays.copyOf(piece, n));
+        size += n;
+        hold.progress();
       }
-      try {
-        hold.take(n);
-      } catch (ApiException refused) {
-        drain(in, limit - size - n);
-        throw refused;
-      }
-      pieces.add(Arrays.copyOf(piece, n));
-      size += n;
+    } finally {
+      hold.doneReading();
     }
     byte[] body = new byte[size];
     int at = 0;

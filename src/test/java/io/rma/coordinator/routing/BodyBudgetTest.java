@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.rma.coordinator.routing.RawHttp.Answer;
 import io.rma.coordinator.routing.RawHttp.Raw;
 import io.rma.coordinator.web.BodyBudget;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -108,6 +109,35 @@ class BodyBudgetTest extends RoutingTestBase {
           .alias(reset ? "after a reset" : "after an end of stream")
           .atMost(Duration.ofSeconds(10))
           .until(() -> budget.held() == 0);
+    }
+  }
+
+  @Test
+  void aClientStuckPartWayThroughItsBodyIsClosedAndItsBytesGivenBack() throws Exception {
+    RoutingHarness quick =
+        closeLater(
+            harness(
+                Map.of(
+                    "RMA_MAX_INFERENCE_BODY_BYTES", String.valueOf(256 * KIB),
+                    "RMA_INFLIGHT_BODY_BYTES", String.valueOf(384 * KIB),
+                    "RMA_BODY_TIMEOUT", "1s")));
+    BodyBudget quickBudget = quick.coordinator.inference().budget();
+    byte[] request =
+        post("/v1/completions", completion(200 * KIB), "").getBytes(StandardCharsets.UTF_8);
+    try (Raw stuck = new Raw(quick)) {
+      stuck.socket.getOutputStream().write(request, 0, request.length / 2);
+      stuck.socket.getOutputStream().flush();
+      await().atMost(Duration.ofSeconds(10)).until(() -> quickBudget.held() > 0);
+      // Nothing more comes: after the body timeout the connection is closed and the bytes given
+      // back, on either server path.
+      await().atMost(Duration.ofSeconds(10)).until(() -> quickBudget.held() == 0);
+      int next;
+      try {
+        next = stuck.in.read();
+      } catch (IOException reset) {
+        next = -1;
+      }
+      assertThat(next).as("the connection was closed").isEqualTo(-1);
     }
   }
 

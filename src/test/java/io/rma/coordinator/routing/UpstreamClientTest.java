@@ -32,7 +32,8 @@ class UpstreamClientTest {
               3,
               Duration.ofSeconds(30),
               true,
-              0),
+              0,
+              Duration.ofSeconds(60)),
           new EndpointPolicy(true, true, EndpointPolicy.Resolver.SYSTEM));
   private final ServerSocket server;
   private final AtomicInteger connections = new AtomicInteger();
