@@ -163,6 +163,9 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
       drop(length);
       throw e;
     }
+    if (length <= reader.available()) {
+      return reader.readBytes(length); // came with the head (the usual case): no wait to watch
+    }
     hold.startReading();
     try {
       if (length <= JsonBodies.EXACT_READ_BYTES) {
