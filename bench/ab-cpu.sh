@@ -9,13 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=$(cd "$1" && pwd); B=$(cd "$2" && pwd); ROUNDS=${3:-4}
-JAVA="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
 BACKEND_PORT=${BACKEND_PORT:-18381}; PORT_A=18382; PORT_B=18383
-mkdir -p target/bench
-[ -d target/libs ] || ./mvnw -q -DskipTests package
-command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+. bench/lib.sh
 "$JAVA" -cp "target/libs/*" bench/StubBackend.java "$BACKEND_PORT" >target/bench/ab-backend.log 2>&1 &
 PIDS+=($!)
 env PORT=$PORT_A ${AENV:-} RMA_WORKER_AUTH=none RMA_HEARTBEAT_INTERVAL=1h \
@@ -25,7 +20,7 @@ env PORT=$PORT_B ${BENV:-} RMA_WORKER_AUTH=none RMA_HEARTBEAT_INTERVAL=1h \
   "$JAVA" -XX:+UseSerialGC -jar "$B/rma-coordinator.jar" >target/bench/ab-b.log 2>&1 &
 PB=$!; PIDS+=($PB)
 for port in $BACKEND_PORT $PORT_A $PORT_B; do
-  for _ in $(seq 1 120); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.5; done
+  wait_port "$port"
 done
 for port in $PORT_A $PORT_B; do
   curl -sf -X POST "http://127.0.0.1:$port/api/worker/register" -H 'Content-Type: application/json' \

@@ -5,15 +5,10 @@
 # (then: jfr print --events jdk.ExecutionSample target/bench/routing.jfr).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-JAVA="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
 BACKEND_PORT=${BACKEND_PORT:-18091}
 COORD_PORT=${COORD_PORT:-18090}
-mkdir -p target/bench
-[ -f target/rma-coordinator.jar ] || ./mvnw -q -DskipTests package
-command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
 
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+. bench/lib.sh
 "$JAVA" -cp "target/libs/*" bench/StubBackend.java "$BACKEND_PORT" >target/bench/cpu-backend.log 2>&1 &
 BP=$!; PIDS+=($BP)
 JFR_OPT=()
@@ -21,10 +16,8 @@ JFR_OPT=()
 PORT=$COORD_PORT RMA_WORKER_AUTH=none RMA_HEARTBEAT_INTERVAL=1h \
   "$JAVA" ${JAVA_OPTS--XX:+UseSerialGC} "${JFR_OPT[@]}" -jar target/rma-coordinator.jar >target/bench/cpu-coordinator.log 2>&1 &
 CP=$!; PIDS+=($CP)
-for _ in $(seq 1 120); do
-  curl -s -o /dev/null "http://127.0.0.1:$COORD_PORT/" && curl -s -o /dev/null "http://127.0.0.1:$BACKEND_PORT/" && break
-  sleep 0.5
-done
+wait_port "$BACKEND_PORT"
+wait_port "$COORD_PORT"
 curl -sf -X POST "http://127.0.0.1:$COORD_PORT/api/worker/register" -H 'Content-Type: application/json' \
   -d '{"capabilities":{"cpu_cores":8,"ram":"32GB"},"ip_address":"127.0.0.1","port":'"$BACKEND_PORT"',"services":["vllm"]}' >/dev/null
 URL="http://127.0.0.1:$COORD_PORT/v1/completions"

@@ -10,20 +10,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-200}
 DIR=$(cd "${2:-target}" && pwd)
-JAVA="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
 BACKEND_PORT=${BACKEND_PORT:-18481}; PORT=${PORT:-18482}
-mkdir -p target/bench
-[ -f target/rma-coordinator.jar ] || ./mvnw -q -DskipTests package
-command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+. bench/lib.sh
 "$JAVA" -cp "target/libs/*" bench/StubBackend.java "$BACKEND_PORT" >target/bench/pool-backend.log 2>&1 &
 PIDS+=($!)
 env PORT="$PORT" RMA_WORKER_AUTH=none RMA_HEARTBEAT_INTERVAL=1h RMA_REGISTRATIONS_PER_MINUTE=1000000 \
   "$JAVA" -XX:+UseSerialGC -jar "$DIR/rma-coordinator.jar" >target/bench/pool-coordinator.log 2>&1 &
 CP=$!; PIDS+=($CP)
 for port in "$BACKEND_PORT" "$PORT"; do
-  for _ in $(seq 1 120); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.5; done
+  wait_port "$port"
 done
 register() {
   curl -sf -X POST "http://127.0.0.1:$PORT/api/worker/register" -H 'Content-Type: application/json' -d "$1" >/dev/null

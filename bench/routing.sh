@@ -23,29 +23,7 @@ COORD_PORT=${COORD_PORT:-18080}
 PROXY_PORT=${PROXY_PORT:-18082}
 NGINX_PORT=${NGINX_PORT:-18083}
 LOGS=target/bench
-mkdir -p "$LOGS"
-
-java_major() { "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}' | cut -d. -f1; }
-if [ -z "${JAVA_HOME:-}" ] || [ "$(java_major "$JAVA_HOME/bin/java")" -lt 21 ]; then
-  for dir in /usr/lib/jvm/*; do
-    if [ -x "$dir/bin/javac" ] && [ "$(java_major "$dir/bin/java")" -ge 21 ]; then export JAVA_HOME="$dir"; fi
-  done
-fi
-JAVA="$JAVA_HOME/bin/java"
-command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y wrk; }; }
-[ -f target/rma-coordinator.jar ] || ./mvnw -q -DskipTests package
-
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-wait_port() { # wait until something answers on port $1
-  for _ in $(seq 1 120); do
-    if curl -s -o /dev/null "http://127.0.0.1:$1/"; then return 0; fi
-    sleep 0.5
-  done
-  echo "nothing listening on port $1 (see $LOGS)" >&2; exit 1
-}
+. bench/lib.sh
 
 "$JAVA" -cp "target/libs/*" bench/StubBackend.java "$BACKEND_PORT" >"$LOGS/backend.log" 2>&1 &
 PIDS+=($!)
@@ -89,7 +67,6 @@ median() {
 }
 
 if [ "${WITH_NGINX:-0}" = 1 ]; then
-  . bench/nginx.sh
   start_nginx "$NGINX_PORT" "$BACKEND_PORT" auto
 fi
 
@@ -140,7 +117,7 @@ if [ "${CLIENTS:-0}" = 1 ]; then
     "$JAVA" -cp "target/classes:$TEST_CP" bench/ClientChoice.java "$PROXY_PORT" "http://127.0.0.1:$BACKEND_PORT" "$client" \
       >"$LOGS/proxy-$client.log" 2>&1 &
     pid=$!
-    for _ in $(seq 1 120); do curl -s -o /dev/null "http://127.0.0.1:$PROXY_PORT/" && break; sleep 0.5; done
+    wait_port "$PROXY_PORT"
     wrk -t"$THREADS" -c32 -d"$WARMUP" -s bench/post.lua "http://127.0.0.1:$PROXY_PORT/v1/completions" >/dev/null
     run "proxy-$client" "http://127.0.0.1:$PROXY_PORT/v1/completions" 32
     run "proxy-$client" "http://127.0.0.1:$PROXY_PORT/v1/completions" 4

@@ -10,16 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
-JAVA="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
 BACKEND=18481; NGINX=18482; NIO=18483; VT=18484; PT=18485; COORD=18486
-mkdir -p target/bench
-[ -f target/rma-coordinator.jar ] || ./mvnw -q -DskipTests package
-command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+. bench/lib.sh
 "$JAVA" -cp "target/libs/*" bench/StubBackend.java $BACKEND >target/bench/yard-backend.log 2>&1 &
 PIDS+=($!)
-. bench/nginx.sh
 start_nginx $NGINX $BACKEND 1
 "$JAVA" -XX:+UseSerialGC bench/NioProxy.java $NIO $BACKEND >target/bench/yard-nio.log 2>&1 &
 PIDS+=($!)
@@ -31,7 +25,7 @@ PORT=$COORD RMA_WORKER_AUTH=none RMA_HEARTBEAT_INTERVAL=1h \
   "$JAVA" -XX:+UseSerialGC -jar target/rma-coordinator.jar >target/bench/yard-coordinator.log 2>&1 &
 PIDS+=($!)
 for port in $BACKEND $NGINX $NIO $VT $PT $COORD; do
-  for _ in $(seq 1 120); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.5; done
+  wait_port "$port"
 done
 curl -sf -X POST "http://127.0.0.1:$COORD/api/worker/register" -H 'Content-Type: application/json' \
   -d '{"capabilities":{"cpu_cores":8,"ram":"32GB"},"ip_address":"127.0.0.1","port":'$BACKEND',"services":["vllm"]}' >/dev/null

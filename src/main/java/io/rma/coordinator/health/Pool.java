@@ -127,7 +127,7 @@ public final class Pool {
       // is the one its view was made from keeps that view. With a large pool beating steadily,
       // each beat then costs one view, not the whole pool's.
       boolean keep = sameStored && beat == kept.beatsSeen().get(i);
-      computed.add(keep ? kept.views().get(i) : view(w, now));
+      computed.add(keep ? kept.views().get(i) : view(w, beat, now));
       seen.add(beat);
     }
     Views made =
@@ -178,20 +178,27 @@ public final class Pool {
 
   /** What the phase policy needs to know of a stored worker. */
   public PhasePolicy.Member member(RMAWorker w) {
+    return member(w, heartbeats.lastOrNull(w.getMetadata().getName()));
+  }
+
+  /** {@link #member(RMAWorker)} with the worker's last beat (null: none) already looked up. */
+  private PhasePolicy.Member member(RMAWorker w, Heartbeats.Beat beat) {
     RMAWorkerStatus s = w.getStatus();
-    Optional<Heartbeats.Beat> beat = heartbeats.last(w.getMetadata().getName());
     return new PhasePolicy.Member(
         w.getMetadata().getName(),
-        lastSeen(beat.orElse(null), stored(w)),
-        beat.map(Heartbeats.Beat::degraded)
-            .orElse(s != null && s.getPhase() == WorkerPhase.Degraded),
+        lastSeen(beat, stored(w)),
+        beat != null ? beat.degraded() : s != null && s.getPhase() == WorkerPhase.Degraded,
         w.getSpec() != null && w.getSpec().draining(),
         s == null ? null : s.getPhase());
   }
 
   private WorkerView view(RMAWorker w, Instant now) {
-    Heartbeats.Beat beat = heartbeats.last(w.getMetadata().getName()).orElse(null);
-    PhasePolicy.Member m = member(w);
+    return view(w, heartbeats.lastOrNull(w.getMetadata().getName()), now);
+  }
+
+  /** The view of {@code w} with its last beat (null: none), looked up once by the caller. */
+  private WorkerView view(RMAWorker w, Heartbeats.Beat beat, Instant now) {
+    PhasePolicy.Member m = member(w, beat);
     RMAWorkerStatus s = w.getStatus();
     return new WorkerView(
         w,

@@ -1,6 +1,7 @@
 package io.rma.coordinator.routing;
 
 import io.rma.coordinator.security.EndpointPolicy;
+import io.rma.coordinator.web.Watchdog;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,9 +30,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
@@ -100,11 +99,9 @@ final class UpstreamClient implements AutoCloseable {
     this.maxIdleNanos = MAX_IDLE.toNanos();
     // Deadlines are checked every 1/20 of the timeout (10 ms to 250 ms): a timeout is noticed at
     // most that late.
-    long tick = Math.clamp(timeout.toMillis() / 20, 10, 250);
     this.watchdog =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> Thread.ofPlatform().daemon().name("rma-upstream-deadlines").unstarted(r));
-    watchdog.scheduleAtFixedRate(this::expire, tick, tick, TimeUnit.MILLISECONDS);
+        Watchdog.start(
+            "rma-upstream-deadlines", Math.clamp(timeout.toMillis() / 20, 10, 250), this::expire);
   }
 
   /** Closes the connections whose read or write is past its deadline. */

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToIntFunction;
@@ -118,7 +119,7 @@ public final class WorkerSelectionPolicy {
       RMAWorkerSpec spec = w.worker().getSpec();
       if (spec != null && spec.getMode() == WorkerMode.pull) {
         pull.add(w);
-      } else if (takesRequests(w)) {
+      } else if (exclusion(w, false) == null) {
         List<String> models = models(w);
         if (model == null || models.contains(model)) {
           serving.add(w);
@@ -140,31 +141,26 @@ public final class WorkerSelectionPolicy {
         String why =
             spec != null && spec.getMode() == WorkerMode.pull
                 ? "pull mode"
-                : exclusion(w) != null ? exclusion(w) : "does not serve model " + model;
+                : Objects.requireNonNullElse(exclusion(w, true), "does not serve model " + model);
         excluded.put(w.name(), why);
       }
     }
     return new Candidates(groups, pull, excluded);
   }
 
-  /** Whether a push worker can take requests now (else {@link #exclusion} says why not). */
-  private boolean takesRequests(WorkerView w) {
-    RMAWorkerSpec spec = w.worker().getSpec();
-    return w.phase() != WorkerPhase.Offline
-        && w.phase() != WorkerPhase.Draining
-        && (w.load() == null || w.load() <= loadCeiling)
-        && spec != null
-        && (spec.getTunnelUrl() != null || spec.getIpAddress() != null);
-  }
-
-  /** Why a push worker cannot take requests now, or null when it can. */
-  private String exclusion(WorkerView w) {
+  /**
+   * Why a push worker cannot take requests now, or null when it can. Without {@code describe} the
+   * reason is only marked (a non-null empty string): the hot path need not format it.
+   */
+  private String exclusion(WorkerView w, boolean describe) {
     RMAWorkerSpec spec = w.worker().getSpec();
     if (w.phase() == WorkerPhase.Offline || w.phase() == WorkerPhase.Draining) {
       return w.phase().name();
     }
     if (w.load() != null && w.load() > loadCeiling) {
-      return String.format(Locale.ROOT, "load %.2f above the ceiling %.2f", w.load(), loadCeiling);
+      return describe
+          ? String.format(Locale.ROOT, "load %.2f above the ceiling %.2f", w.load(), loadCeiling)
+          : "";
     }
     if (spec == null || (spec.getTunnelUrl() == null && spec.getIpAddress() == null)) {
       return "no endpoint (neither tunnel_url nor ip_address)";

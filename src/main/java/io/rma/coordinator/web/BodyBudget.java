@@ -8,9 +8,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -50,11 +48,9 @@ public final class BodyBudget {
     if (timeout != null) {
       this.timeoutNanos = timeout.toNanos();
       // Deadlines are checked every tenth of the timeout (50 ms to 1 s): noticed at most that late.
-      long tick = Math.clamp(timeout.toMillis() / 10, 50, 1000);
       this.watchdog =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> Thread.ofPlatform().daemon().name("rma-body-deadlines").unstarted(r));
-      watchdog.scheduleAtFixedRate(this::expire, tick, tick, TimeUnit.MILLISECONDS);
+          Watchdog.start(
+              "rma-body-deadlines", Math.clamp(timeout.toMillis() / 10, 50, 1000), this::expire);
     } else {
       this.timeoutNanos = 0;
       this.watchdog = null;
