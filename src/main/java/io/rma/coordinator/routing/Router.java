@@ -168,14 +168,29 @@ public final class Router {
         ejection.success(worker.name());
       }
       if (call.stream()) {
-        relay(call, worker, answer, ex.stream(status, answer.contentType(), STREAM_HEADERS), true);
+        relay(
+            call,
+            worker,
+            answer,
+            ex.stream(status, answer.contentType(), STREAM_HEADERS),
+            true,
+            Long.MAX_VALUE);
         return;
       }
       long length = answer.contentLength();
       if (length > PASS_THROUGH_OVER && length <= settings.maxBodyBytes()) {
         // Large, of known length: passed on as it arrives instead of held whole.
         relay(
-            call, worker, answer, ex.fixed(status, answer.contentType(), Map.of(), length), false);
+            call,
+            worker,
+            answer,
+            ex.fixed(status, answer.contentType(), Map.of(), length),
+            false,
+            Long.MAX_VALUE);
+        return;
+      }
+      if (length < 0) {
+        unknownLength(call, worker, answer, ex);
         return;
       }
       byte[] body = readCapped(answer, call, worker);
@@ -183,39 +198,60 @@ public final class Router {
     }
   }
 
+  /**
+   * An answer of unknown length (chunked, or until the worker closes): held and sent whole while it
+   * stays within {@link #PASS_THROUGH_OVER}, passed on chunked beyond that, so no answer is held
+   * whole in memory; the cap still holds (an answer that grows past it is cut off).
+   */
+  private void unknownLength(
+      Call call, WorkerView worker, UpstreamClient.Answer answer, Exchange ex)
+      throws UpstreamFailure {
+    byte[] first;
+    try {
+      first = answer.body().readNBytes((int) PASS_THROUGH_OVER + 1);
+    } catch (IOException | RuntimeException e) {
+      throw upstream.whileReading(e);
+    }
+    if (first.length <= PASS_THROUGH_OVER) {
+      ex.send(answer.status(), answer.contentType(), Map.of(), first);
+      return;
+    }
+    if (settings.maxBodyBytes() < first.length) {
+      throw tooLarge(call, worker, settings.maxBodyBytes());
+    }
+    OutputStream out = ex.stream(answer.status(), answer.contentType(), Map.of());
+    try {
+      out.write(first);
+    } catch (IOException | RuntimeException e) {
+      metrics.outcome(call.route(), "cancelled");
+      throw new CloseConnectionException("client went away mid-answer");
+    }
+    relay(call, worker, answer, out, false, settings.maxBodyBytes() - first.length);
+  }
+
   private static boolean idempotent(Call call) {
     return call.service().idempotent();
   }
 
+  /** An answer of known length within {@link #PASS_THROUGH_OVER} or over the cap, read whole. */
   private byte[] readCapped(UpstreamClient.Answer answer, Call call, WorkerView worker)
       throws UpstreamFailure {
-    long cap = settings.maxBodyBytes();
     long declared = answer.contentLength();
-    if (declared > cap) {
-      throw tooLarge(call, worker, cap);
+    if (declared > settings.maxBodyBytes()) {
+      throw tooLarge(call, worker, settings.maxBodyBytes());
     }
-    byte[] body;
     try (InputStream in = answer.body()) {
-      if (declared >= 0) {
-        // Known length: one exact buffer, and the end read so the connection goes back to the pool.
-        body = new byte[(int) declared];
-        int n = in.readNBytes(body, 0, body.length);
-        if (n < body.length || in.read() != -1) {
-          throw new UpstreamFailure(
-              Kind.FAILED, "answer did not match its Content-Length of " + declared);
-        }
-      } else {
-        body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, cap + 1));
+      // One exact buffer, and the end read so the connection goes back to the pool.
+      byte[] body = new byte[(int) declared];
+      int n = in.readNBytes(body, 0, body.length);
+      if (n < body.length || in.read() != -1) {
+        throw new UpstreamFailure(
+            Kind.FAILED, "answer did not match its Content-Length of " + declared);
       }
-    } catch (IOException e) {
-      throw upstream.whileReading(e);
-    } catch (RuntimeException e) {
+      return body;
+    } catch (IOException | RuntimeException e) {
       throw upstream.whileReading(e);
     }
-    if (body.length > cap) {
-      throw tooLarge(call, worker, cap);
-    }
-    return body;
   }
 
   private ApiException tooLarge(Call call, WorkerView worker, long cap) {
@@ -229,14 +265,21 @@ public final class Router {
 
   /**
    * Passes the answer on as it arrives: a stream chunk by chunk ({@code flush} each read), or a
-   * large answer of known length. A client that goes away closes the worker's connection (which
-   * cancels the work on servers that watch for it); a worker that stops mid-answer closes the
-   * client's connection, so the client sees a cut-off answer, not an end.
+   * large answer (more than {@code limit} bytes of it cut it off). A client that goes away closes
+   * the worker's connection (which cancels the work on servers that watch for it); a worker that
+   * stops mid-answer closes the client's connection, so the client sees a cut-off answer, not an
+   * end.
    */
   private void relay(
-      Call call, WorkerView worker, UpstreamClient.Answer answer, OutputStream out, boolean flush) {
+      Call call,
+      WorkerView worker,
+      UpstreamClient.Answer answer,
+      OutputStream out,
+      boolean flush,
+      long limit) {
     byte[] buf = new byte[8192];
     InputStream in = answer.body();
+    long left = limit;
     while (true) {
       int n;
       try {
@@ -250,6 +293,20 @@ public final class Router {
       }
       if (n < 0) {
         break;
+      }
+      left -= n;
+      if (left < 0) {
+        metrics.outcome(call.route(), "worker_failed");
+        LOG.log(
+            Level.WARNING,
+            "worker "
+                + worker.name()
+                + " sent a "
+                + call.route()
+                + " answer longer than "
+                + settings.maxBodyBytes()
+                + " bytes; cut off");
+        throw new CloseConnectionException("worker answer over the cap");
       }
       try {
         out.write(buf, 0, n);

@@ -15,9 +15,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A non-streamed worker answer over 64 KiB with a Content-Length is passed on as it arrives instead
- * of being held whole: the client gets the same bytes; a worker that stops part-way cuts the
- * client's answer off (it cannot become a 502 once passing on has begun).
+ * A non-streamed worker answer over 64 KiB is passed on as it arrives instead of being held whole
+ * (with its Content-Length, or chunked when the worker sent it without one): the client gets the
+ * same bytes; a worker that stops part-way, or sends more than the cap, cuts the client's answer
+ * off (it cannot become a 502 once passing on has begun). Smaller answers of unknown length are
+ * still sent whole, with a Content-Length.
  */
 class LargeAnswersTest extends RoutingTestBase {
   private static final int SIZE = 1024 * 1024 + 17;
@@ -73,6 +75,60 @@ class LargeAnswersTest extends RoutingTestBase {
     assertThatThrownBy(this::post).isInstanceOf(IOException.class);
     // The coordinator goes on serving.
     assertThat(c.get("/observe/health/live").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aLargeAnswerWithoutALengthIsPassedOnChunked() throws Exception {
+    worker.on("/v1/completions", (ex, body) -> chunked(ex, answer.length));
+    for (int i = 0; i < 3; i++) { // and the connections stay usable
+      HttpResponse<byte[]> r = post();
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.headers().firstValue("Content-Type")).contains("application/json");
+      assertThat(r.headers().firstValue("Content-Length")).isEmpty();
+      assertThat(r.body()).isEqualTo(answer);
+    }
+  }
+
+  @Test
+  void aSmallAnswerWithoutALengthIsSentWhole() throws Exception {
+    byte[] small = "{\"text\":\"short\"}".getBytes(StandardCharsets.UTF_8);
+    answer = small;
+    worker.on("/v1/completions", (ex, body) -> chunked(ex, small.length));
+    HttpResponse<byte[]> r = post();
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Length")).contains(String.valueOf(small.length));
+    assertThat(r.body()).isEqualTo(small);
+  }
+
+  @Test
+  void anAnswerWithoutALengthThatPassesTheCapIsCutOff() throws Exception {
+    RoutingHarness capped =
+        closeLater(harness(java.util.Map.of("RMA_MAX_INFERENCE_BODY_BYTES", "200000")));
+    capped.register(worker, "vllm", List.of());
+    worker.on("/v1/completions", (ex, body) -> chunked(ex, answer.length));
+    assertThatThrownBy(
+            () ->
+                capped.inferenceHttp.send(
+                    HttpRequest.newBuilder(capped.uri("/v1/completions"))
+                        .timeout(Duration.ofSeconds(20))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"hi\"}"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofByteArray()))
+        .isInstanceOf(IOException.class);
+    assertThat(capped.get("/observe/health/live").statusCode()).isEqualTo(200);
+  }
+
+  /** The first {@code length} bytes of the answer, chunked, in pieces as a worker would send. */
+  private void chunked(com.sun.net.httpserver.HttpExchange ex, int length) throws IOException {
+    ex.getResponseHeaders().set("Content-Type", "application/json");
+    ex.sendResponseHeaders(200, 0); // no length: chunked
+    try (OutputStream out = ex.getResponseBody()) {
+      for (int at = 0; at < length; at += 100_000) {
+        out.write(answer, at, Math.min(100_000, length - at));
+        out.flush();
+      }
+    }
   }
 
   /** The worker's 200 with the whole answer's Content-Length; its body follows on the stream. */
