@@ -113,6 +113,7 @@ Helm reads YAML numbers as floats: whole numbers are printed without an exponent
   "ejectAfterFailures" "RMA_EJECT_AFTER_FAILURES"
   "ejectFor" "RMA_EJECT_FOR"
   "inferenceFastPath" "RMA_INFERENCE_FAST_PATH"
+  "eventLoops" "RMA_EVENT_LOOPS"
   "inflightBodyBytes" "RMA_INFLIGHT_BODY_BYTES"
   "bodyTimeout" "RMA_BODY_TIMEOUT"
   "allowLoopbackWorkers" "RMA_ALLOW_LOOPBACK_WORKERS"

@@ -8,7 +8,6 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaderElectionRecord;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
-import io.helidon.webserver.WebServer;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.rma.coordinator.api.v1alpha1.RMAWorker;
@@ -17,6 +16,7 @@ import io.rma.coordinator.health.Pool;
 import io.rma.coordinator.runtime.Coordinator;
 import io.rma.coordinator.runtime.CoordinatorConfig;
 import io.rma.coordinator.runtime.ModeSelection;
+import io.rma.coordinator.runtime.Server;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
@@ -135,7 +135,7 @@ public final class KubernetesMode implements AutoCloseable {
   private final Leadership leadership;
   private final RMAWorkerReconciler reconciler;
   private final Operator operator;
-  private WebServer server;
+  private Server server;
 
   private KubernetesMode(
       CoordinatorConfig config, KubernetesClient client, Clock clock, Election election) {
@@ -277,7 +277,7 @@ public final class KubernetesMode implements AutoCloseable {
     return coordinator;
   }
 
-  public WebServer server() {
+  public Server server() {
     return server;
   }
 

@@ -43,7 +43,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
   private static final Logger LOG = System.getLogger(FastInferenceConnection.class.getName());
 
   /** Longest request head served here; longer ones go to Helidon (which has its own limits). */
-  private static final int MAX_HEAD = 8192;
+  static final int MAX_HEAD = 8192;
 
   private static final byte[] EMPTY = new byte[0];
 
@@ -273,6 +273,30 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
     }
   }
 
+  /**
+   * An answer's status line and headers; {@code length} -1 for a chunked body, {@code close} to add
+   * {@code Connection: close}. Both lean server paths answer with these.
+   */
+  static byte[] answerHead(
+      int status, String contentType, Map<String, String> headers, long length, boolean close) {
+    StringBuilder h = new StringBuilder(200);
+    h.append(statusLine(status)).append("Date: ").append(DateTime.rfc1123String()).append("\r\n");
+    if (contentType != null) {
+      h.append("Content-Type: ").append(contentType).append("\r\n");
+    }
+    headers.forEach((name, value) -> h.append(name).append(": ").append(value).append("\r\n"));
+    if (length >= 0) {
+      h.append("Content-Length: ").append(length).append("\r\n");
+    } else {
+      h.append("Transfer-Encoding: chunked\r\n");
+    }
+    if (close) {
+      h.append("Connection: close\r\n");
+    }
+    h.append("\r\n");
+    return h.toString().getBytes(StandardCharsets.ISO_8859_1);
+  }
+
   private static String statusLine(int status) {
     if (status < 100 || status >= STATUS_LINES.length) {
       return "HTTP/1.1 " + status + " " + Status.create(status).reasonPhrase() + "\r\n";
@@ -323,7 +347,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
   }
 
   /** A request head this path serves: an inference route, and what the handler needs of it. */
-  private static final class Head {
+  static final class Head {
     /** The head as sent (request line and header lines); other headers are looked up in it. */
     final byte[] bytes;
 
@@ -333,7 +357,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
     final long contentLength;
     final boolean close;
 
-    private Head(
+    Head(
         byte[] bytes,
         String path,
         String rawQuery,
@@ -577,7 +601,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
 
     @Override
     public String client() {
-      return HelidonExchange.address(ctx.remotePeer());
+      return HelidonExchange.client(ctx);
     }
 
     @Override
@@ -619,22 +643,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
         throw new IllegalStateException("answered already");
       }
       committed = true;
-      StringBuilder h = new StringBuilder(200);
-      h.append(statusLine(status)).append("Date: ").append(DateTime.rfc1123String()).append("\r\n");
-      if (contentType != null) {
-        h.append("Content-Type: ").append(contentType).append("\r\n");
-      }
-      headers.forEach((name, value) -> h.append(name).append(": ").append(value).append("\r\n"));
-      if (length >= 0) {
-        h.append("Content-Length: ").append(length).append("\r\n");
-      } else {
-        h.append("Transfer-Encoding: chunked\r\n");
-      }
-      if (close) {
-        h.append("Connection: close\r\n");
-      }
-      h.append("\r\n");
-      return h.toString().getBytes(StandardCharsets.ISO_8859_1);
+      return answerHead(status, contentType, headers, length, close);
     }
 
     /** Chunked transfer coding: each write is sent as one chunk at once. */

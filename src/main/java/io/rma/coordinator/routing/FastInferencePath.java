@@ -73,6 +73,10 @@ public final class FastInferencePath implements ServerConnectionSelector {
     return serving.getAsBoolean() ? routing.handler(post, path) : null;
   }
 
+  Router router() {
+    return routing.router();
+  }
+
   ClientRateLimiter rate() {
     return rate;
   }

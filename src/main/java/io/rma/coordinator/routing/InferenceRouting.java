@@ -93,6 +93,10 @@ public final class InferenceRouting implements AutoCloseable {
     return path.equals("/v1/models") ? (body, ex) -> openAi.models(ex) : null;
   }
 
+  Router router() {
+    return router;
+  }
+
   /** The largest inference request body. */
   long maxBodyBytes() {
     return settings.maxBodyBytes();

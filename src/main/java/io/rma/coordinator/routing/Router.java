@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -98,9 +99,11 @@ public final class Router {
   }
 
   void forward(Call call, Exchange ex) {
-    WorkerSelectionPolicy.Candidates candidates =
-        policy.candidates(
-            pool.workersRunning(call.service().name()), call.service().name(), call.model());
+    if (ex instanceof LoopServer.Deferring deferring) {
+      deferring.defer(call); // the event loop goes on with it (LoopServer)
+      return;
+    }
+    WorkerSelectionPolicy.Candidates candidates = candidates(call);
     if (candidates.isEmpty() && !candidates.pullWorkers().isEmpty()) {
       if (call.stream()) {
         metrics.outcome(call.route(), "no_worker");
@@ -118,8 +121,7 @@ public final class Router {
       }
     }
     if (candidates.isEmpty()) {
-      metrics.outcome(call.route(), "no_worker");
-      throw new ApiException(503, noCandidate(call, candidates), Map.of(), NO_WORKER);
+      throw noWorker(call, candidates);
     }
     Map<String, String> tried = new LinkedHashMap<>();
     UpstreamFailure last = null;
@@ -143,9 +145,7 @@ public final class Router {
         failed(worker.name(), call, f);
         // Only what cannot have started goes to another worker, unless the catalogue says the
         // service is idempotent.
-        boolean retry =
-            f.kind() == Kind.NOT_SENT || f.kind() == Kind.REJECTED || call.service().idempotent();
-        if (!retry) {
+        if (!mayRetry(call, f)) {
           throw gaveUp(call, f, tried, false);
         }
       }
@@ -153,13 +153,59 @@ public final class Router {
     throw gaveUp(call, last, tried, tried.size() == settings.attempts());
   }
 
+  /** The workers that may take the call now (and why the others may not). */
+  WorkerSelectionPolicy.Candidates candidates(Call call) {
+    return policy.candidates(
+        pool.workersRunning(call.service().name()), call.service().name(), call.model());
+  }
+
+  /** The next worker to try, none of {@code tried}. */
+  Optional<WorkerView> choose(WorkerSelectionPolicy.Candidates candidates, Set<String> tried) {
+    return policy.choose(candidates, tried);
+  }
+
+  InFlight inFlight() {
+    return inFlight;
+  }
+
+  OutlierEjection ejection() {
+    return ejection;
+  }
+
+  RouteMetrics metrics() {
+    return metrics;
+  }
+
+  RoutingSettings settings() {
+    return settings;
+  }
+
+  UpstreamClient upstream() {
+    return upstream;
+  }
+
+  /** The 503 of a call no worker can take. */
+  ApiException noWorker(Call call, WorkerSelectionPolicy.Candidates candidates) {
+    metrics.outcome(call.route(), "no_worker");
+    return new ApiException(503, noCandidate(call, candidates), Map.of(), NO_WORKER);
+  }
+
+  /** Whether a failed attempt may go on to another worker. */
+  static boolean mayRetry(Call call, UpstreamFailure f) {
+    return f.kind() == Kind.NOT_SENT || f.kind() == Kind.REJECTED || call.service().idempotent();
+  }
+
+  /** Whether an answer with this status is the worker declining (another worker is tried). */
+  static boolean declined(Call call, int status) {
+    return status == 502 || status == 503 || (status >= 500 && idempotent(call));
+  }
+
   /** One attempt: the answer is passed to the client, or the attempt throws. */
   private void send(Call call, WorkerView worker, String base, Exchange ex) throws UpstreamFailure {
     try (UpstreamClient.Answer answer =
         upstream.post(base, call.path(), call.query(), call.body())) {
       int status = answer.status();
-      boolean failover = status == 502 || status == 503 || (status >= 500 && idempotent(call));
-      if (failover) {
+      if (declined(call, status)) {
         throw new UpstreamFailure(Kind.REJECTED, "answered " + status + snippet(answer));
       }
       if (status >= 500) {
@@ -254,7 +300,7 @@ public final class Router {
     }
   }
 
-  private ApiException tooLarge(Call call, WorkerView worker, long cap) {
+  ApiException tooLarge(Call call, WorkerView worker, long cap) {
     metrics.outcome(call.route(), "worker_failed");
     return new ApiException(
         502,
@@ -328,7 +374,7 @@ public final class Router {
     }
   }
 
-  private void failed(String worker, Call call, UpstreamFailure f) {
+  void failed(String worker, Call call, UpstreamFailure f) {
     LOG.log(
         Level.DEBUG,
         () -> call.route() + " request to worker " + worker + " failed: " + f.getMessage());
@@ -357,7 +403,7 @@ public final class Router {
     }
   }
 
-  private ApiException gaveUp(
+  ApiException gaveUp(
       Call call, UpstreamFailure last, Map<String, String> tried, boolean attemptsUsed) {
     boolean timeout = last != null && last.kind() == Kind.TIMEOUT;
     metrics.outcome(call.route(), timeout ? "timed_out" : "worker_failed");

@@ -20,6 +20,8 @@ import java.time.Duration;
  *     (503 past it); 0 for the default, a quarter of the heap but at least {@code maxBodyBytes}
  * @param bodyTimeout longest wait for more of an inference request's body; past it the client's
  *     connection is closed and the bytes the body held are given back
+ * @param eventLoops with the fast path on: serve the port with this many event-loop threads ({@link
+ *     LoopServer}), Helidon behind them on an internal listener; 0 for Helidon on the port
  */
 public record RoutingSettings(
     double loadCeiling,
@@ -31,12 +33,16 @@ public record RoutingSettings(
     Duration ejectFor,
     boolean fastPath,
     long inflightBodyBytes,
-    Duration bodyTimeout) {
+    Duration bodyTimeout,
+    int eventLoops) {
 
   public RoutingSettings {
     if (attempts < 1 || ejectAfterFailures < 1 || maxBodyBytes < 1) {
       throw new IllegalArgumentException(
           "attempts, eject-after-failures and max body bytes must be at least 1");
+    }
+    if (eventLoops < 0) {
+      throw new IllegalArgumentException("event loops must be 0 (off) or more");
     }
     if (inflightBodyBytes != 0 && inflightBodyBytes < maxBodyBytes) {
       throw new IllegalArgumentException(
@@ -62,6 +68,12 @@ public record RoutingSettings(
         Duration.ofSeconds(30),
         true,
         0,
-        Duration.ofSeconds(60));
+        Duration.ofSeconds(60),
+        defaultEventLoops());
+  }
+
+  /** One event loop per processor the JVM may use (as nginx's {@code worker_processes auto}). */
+  public static int defaultEventLoops() {
+    return Math.clamp(Runtime.getRuntime().availableProcessors(), 1, 64);
   }
 }

@@ -113,7 +113,7 @@ final class UpstreamClient implements AutoCloseable {
   }
 
   /** Where a worker's service listens, parsed once from its base URL. */
-  private record Endpoint(boolean tls, String host, int port, String prefix, String hostHeader) {
+  record Endpoint(boolean tls, String host, int port, String prefix, String hostHeader) {
     static Endpoint parse(String base) {
       URI u = URI.create(base);
       String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
@@ -193,13 +193,7 @@ final class UpstreamClient implements AutoCloseable {
     if (closed) {
       throw new UpstreamFailure(UpstreamFailure.Kind.NOT_SENT, "the coordinator is stopping");
     }
-    Endpoint endpoint;
-    try {
-      endpoint = endpoints.computeIfAbsent(base, Endpoint::parse);
-    } catch (IllegalArgumentException e) {
-      throw new UpstreamFailure(
-          UpstreamFailure.Kind.NOT_SENT, "invalid endpoint " + base + ": " + e.getMessage());
-    }
+    Endpoint endpoint = endpoint(base);
     byte[] head = head(endpoint, path, query, body.length);
     sweepNowAndThen();
     Connection c = pooled(endpoint);
@@ -227,6 +221,16 @@ final class UpstreamClient implements AutoCloseable {
             UpstreamFailure.Kind.STALE, "kept-alive connection closed before an answer");
       }
       throw new UpstreamFailure(UpstreamFailure.Kind.FAILED, describe(e));
+    }
+  }
+
+  /** The endpoint of a worker's base URL, parsed once. */
+  Endpoint endpoint(String base) throws UpstreamFailure {
+    try {
+      return endpoints.computeIfAbsent(base, Endpoint::parse);
+    } catch (IllegalArgumentException e) {
+      throw new UpstreamFailure(
+          UpstreamFailure.Kind.NOT_SENT, "invalid endpoint " + base + ": " + e.getMessage());
     }
   }
 
@@ -323,7 +327,7 @@ final class UpstreamClient implements AutoCloseable {
   private final ConcurrentHashMap<Endpoint, ConcurrentHashMap<String, byte[]>> heads =
       new ConcurrentHashMap<>();
 
-  private byte[] head(Endpoint endpoint, String path, Map<String, List<String>> query, int length) {
+  byte[] head(Endpoint endpoint, String path, Map<String, List<String>> query, int length) {
     if (!query.isEmpty() || heads.size() > 4096) {
       return head(endpoint, path, query, Integer.toString(length));
     }
@@ -445,7 +449,7 @@ final class UpstreamClient implements AutoCloseable {
   }
 
   /** The address to call for the endpoint's host, or a failure naming why the guard refused. */
-  private InetAddress allowed(Endpoint endpoint) throws UpstreamFailure, UnknownHostException {
+  InetAddress allowed(Endpoint endpoint) throws UpstreamFailure, UnknownHostException {
     List<InetAddress> addresses = guard.resolve(endpoint.host());
     Optional<String> refusal = guard.addressesRefusal(endpoint.host(), addresses);
     if (refusal.isPresent()) {
@@ -490,7 +494,7 @@ final class UpstreamClient implements AutoCloseable {
     }
   }
 
-  private UpstreamFailure connectFailure(Exception e) {
+  UpstreamFailure connectFailure(Exception e) {
     String why;
     if (find(e, ConnectException.class) != null) {
       why = "connection refused";
@@ -509,7 +513,7 @@ final class UpstreamClient implements AutoCloseable {
     return new UpstreamFailure(UpstreamFailure.Kind.NOT_SENT, why);
   }
 
-  private UpstreamFailure timedOut() {
+  UpstreamFailure timedOut() {
     return new UpstreamFailure(
         UpstreamFailure.Kind.TIMEOUT, "no answer within " + seconds(timeout));
   }
@@ -518,7 +522,7 @@ final class UpstreamClient implements AutoCloseable {
     return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
   }
 
-  private static String describe(Throwable e) {
+  static String describe(Throwable e) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();

@@ -196,7 +196,20 @@ public final class ConfigLoader {
         positive("EJECT_FOR", setting("EJECT_FOR", ConfigLoader::duration, d.ejectFor())),
         setting("INFERENCE_FAST_PATH", ConfigLoader::bool, d.fastPath()),
         inflightBodyBytes(maxInferenceBody),
-        positive("BODY_TIMEOUT", setting("BODY_TIMEOUT", ConfigLoader::duration, d.bodyTimeout())));
+        positive("BODY_TIMEOUT", setting("BODY_TIMEOUT", ConfigLoader::duration, d.bodyTimeout())),
+        setting("EVENT_LOOPS", ConfigLoader::eventLoops, d.eventLoops()));
+  }
+
+  /** {@code RMA_EVENT_LOOPS}: {@code auto} (one per processor), or 0 (off) to 64. */
+  private static int eventLoops(String v) {
+    if (v.equalsIgnoreCase("auto")) {
+      return RoutingSettings.defaultEventLoops();
+    }
+    int n = Integer.parseInt(v);
+    if (n < 0 || n > 64) {
+      throw new IllegalArgumentException("must be auto, or between 0 (off) and 64");
+    }
+    return n;
   }
 
   /**

@@ -22,7 +22,9 @@ import io.rma.coordinator.registration.RegistrationService;
 import io.rma.coordinator.registration.ServiceAssignmentPolicy;
 import io.rma.coordinator.registration.TierPolicy;
 import io.rma.coordinator.registration.WorkerAuthenticator;
+import io.rma.coordinator.routing.FastInferencePath;
 import io.rma.coordinator.routing.InferenceRouting;
+import io.rma.coordinator.routing.LoopServer;
 import io.rma.coordinator.routing.Router;
 import io.rma.coordinator.security.AdminAuth;
 import io.rma.coordinator.security.ClientRateLimiter;
@@ -41,6 +43,7 @@ import io.rma.coordinator.web.ErrorMapping;
 import io.rma.coordinator.web.Exchange;
 import io.rma.coordinator.web.JsonBodies;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -244,8 +247,8 @@ public final class Coordinator implements AutoCloseable {
   }
 
   /** Starts the HTTP server on {@code port} (0 = any free port) and the health loop. */
-  public WebServer start(int port) {
-    WebServer server = startServer(port);
+  public Server start(int port) {
+    Server server = startServer(port);
     loop.start(config.loopInterval());
     tasks.start(config.loopInterval());
     return server;
@@ -255,16 +258,38 @@ public final class Coordinator implements AutoCloseable {
    * Starts only the HTTP server: in Kubernetes mode the operator replaces the health loop, and
    * tests drive the loop themselves with a moved clock.
    */
-  public WebServer startServer(int port) {
+  public Server startServer(int port) {
+    boolean loops = config.routing().fastPath() && config.routing().eventLoops() > 0;
     WebServerConfig.Builder server =
         WebServer.builder()
-            .port(port)
+            .port(loops ? 0 : port)
             // Small writes go out at once: streamed tokens are not held back by Nagle's algorithm
             // waiting for the client's delayed ACK.
             .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build());
-    if (config.routing().fastPath()) {
-      server.addConnectionSelector(inference.fastPath(serving, inferenceRate));
+    if (loops) {
+      // Behind the event loops: on loopback only, told each client's address by the loops'
+      // PROXY protocol header.
+      server.host("127.0.0.1").enableProxyProtocol(true);
     }
+    FastInferencePath fast = null;
+    if (config.routing().fastPath()) {
+      fast = inference.fastPath(serving, inferenceRate);
+      server.addConnectionSelector(fast);
+    }
+    WebServer helidon = helidon(server);
+    if (!loops) {
+      return new Server(helidon, null);
+    }
+    try {
+      return new Server(
+          helidon, LoopServer.start(port, config.routing().eventLoops(), fast, helidon.port()));
+    } catch (IOException e) {
+      helidon.stop();
+      throw new UncheckedIOException("cannot listen on port " + port, e);
+    }
+  }
+
+  private WebServer helidon(WebServerConfig.Builder server) {
     return server
         // A backstop only: each route caps its own body and answers 413 in JSON.
         .maxPayloadSize(

@@ -1,7 +1,6 @@
 package io.rma.coordinator.runtime;
 
 import io.helidon.logging.common.LogConfig;
-import io.helidon.webserver.WebServer;
 import io.rma.coordinator.kubernetes.KubernetesMode;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -32,7 +31,7 @@ public final class Main {
       return;
     }
     Coordinator coordinator = Coordinator.standalone(config, Clock.systemUTC());
-    WebServer server = coordinator.start(config.port());
+    Server server = coordinator.start(config.port());
     Runtime.getRuntime()
         .addShutdownHook(
             Thread.ofPlatform()

@@ -49,7 +49,7 @@ public final class ClientRateLimiter {
   /** Takes one permit for the request's client or throws a 429. */
   public void acquire(ServerRequest req) {
     if (enabled()) {
-      acquire(HelidonExchange.address(req.remotePeer()));
+      acquire(HelidonExchange.client(req));
     }
   }
 

@@ -3,6 +3,8 @@ package io.rma.coordinator.web;
 import io.helidon.common.socket.PeerInfo;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
+import io.helidon.webserver.ConnectionContext;
+import io.helidon.webserver.ProxyProtocolData;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.OutputStream;
@@ -36,7 +38,24 @@ public record HelidonExchange(ServerRequest req, ServerResponse res) implements 
 
   @Override
   public String client() {
-    return address(req.remotePeer());
+    return client(req);
+  }
+
+  /**
+   * The client's address: from the PROXY protocol header when the connection came through the
+   * coordinator's own event loops (routing.LoopServer), else the connection's peer.
+   */
+  public static String client(ServerRequest req) {
+    return req.proxyProtocolData()
+        .map(ProxyProtocolData::sourceAddress)
+        .orElseGet(() -> address(req.remotePeer()));
+  }
+
+  /** The same for a connection (its requests not yet parsed). */
+  public static String client(ConnectionContext ctx) {
+    return ctx.proxyProtocolData()
+        .map(ProxyProtocolData::sourceAddress)
+        .orElseGet(() -> address(ctx.remotePeer()));
   }
 
   /** A peer's IP address as text (its host name only when it has no address). */

@@ -3,9 +3,9 @@ package io.rma.coordinator.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.helidon.webclient.api.WebClient;
-import io.helidon.webserver.WebServer;
 import io.rma.coordinator.runtime.ConfigLoader;
 import io.rma.coordinator.runtime.Coordinator;
+import io.rma.coordinator.runtime.Server;
 import java.time.Clock;
 import java.util.Collection;
 import java.util.Map;
@@ -18,7 +18,7 @@ final class RealCoordinator {
   static void assertPathsAnswer200(Collection<String> paths) {
     try (Coordinator coordinator =
         Coordinator.standalone(ConfigLoader.load(Map.of()), Clock.systemUTC())) {
-      WebServer server = coordinator.start(0);
+      Server server = coordinator.start(0);
       try {
         WebClient client = WebClient.builder().baseUri("http://localhost:" + server.port()).build();
         for (String path : paths) {

@@ -19,11 +19,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The inference fast path at the connection level, over raw sockets: keep-alive, pipelining, a
- * connection that changes to other API calls (Helidon's from then on), and the requests it leaves
- * to Helidon (chunked or 100-continue bodies, oversized or malformed heads), which must get the
- * same answers as without it. Which path answered shows in one header: Helidon adds {@code
- * Connection: keep-alive} to its answers, the fast path does not.
+ * The inference fast path at the connection level, over raw sockets, on the event loops (and, in
+ * {@link FastPathOnThreadsTest}, on Helidon's connections): keep-alive, pipelining, a connection
+ * that changes to other API calls (Helidon's from then on), and the requests it leaves to Helidon
+ * (chunked or 100-continue bodies, oversized or malformed heads), which must get the same answers
+ * as without it. Which path answered shows in one header: Helidon adds {@code Connection:
+ * keep-alive} to its answers, the fast path does not.
  */
 class FastPathTest {
   private static final String COMPLETION = "{\"model\":\"m\",\"prompt\":\"Hi\"}";
@@ -33,9 +34,16 @@ class FastPathTest {
 
   @BeforeEach
   void start() throws IOException {
-    c = new RoutingHarness(Map.of("RMA_MAX_INFERENCE_BODY_BYTES", "4096"));
+    c =
+        new RoutingHarness(
+            Map.of("RMA_MAX_INFERENCE_BODY_BYTES", "4096", "RMA_EVENT_LOOPS", eventLoops()));
     worker = echo(new StubWorker("w1"), "/v1/completions");
     c.register(worker, "vllm", List.of());
+  }
+
+  /** "auto": the event loops in front, as by default; a subclass runs every test without them. */
+  String eventLoops() {
+    return "auto";
   }
 
   @AfterEach

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -52,7 +53,17 @@ final class RawHttp {
     final InputStream in;
 
     Raw(RoutingHarness c) throws IOException {
-      socket = new Socket("127.0.0.1", c.server.port());
+      this(c, "127.0.0.1");
+    }
+
+    /** Connects from {@code localAddress} (another loopback address is another client). */
+    Raw(RoutingHarness c, String localAddress) throws IOException {
+      socket =
+          new Socket(
+              InetAddress.getByName("127.0.0.1"),
+              c.server.port(),
+              InetAddress.getByName(localAddress),
+              0);
       socket.setSoTimeout(10_000);
       in = socket.getInputStream();
     }

@@ -3,10 +3,10 @@ package io.rma.coordinator.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.helidon.webserver.WebServer;
 import io.rma.coordinator.runtime.ConfigLoader;
 import io.rma.coordinator.runtime.Coordinator;
 import io.rma.coordinator.runtime.CoordinatorConfig;
+import io.rma.coordinator.runtime.Server;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,7 +25,7 @@ import java.util.Map;
  */
 final class RoutingHarness implements AutoCloseable {
   final Coordinator coordinator;
-  final WebServer server;
+  final Server server;
   final HttpClient http = client();
 
   /**

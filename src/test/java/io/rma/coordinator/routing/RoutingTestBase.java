@@ -7,8 +7,9 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 
 /**
- * Coordinators and stub workers closed after each test, and the switch that runs a whole test class
- * with the inference fast path on (here) or off (a subclass overriding {@link #fastPath}).
+ * Coordinators and stub workers closed after each test, and the switches that run a whole test
+ * class with the inference fast path on (here) or off (a subclass overriding {@link #fastPath}), or
+ * with the event loops in front (a subclass overriding {@link #eventLoops}).
  */
 abstract class RoutingTestBase {
   private final List<AutoCloseable> closing = new ArrayList<>();
@@ -18,9 +19,15 @@ abstract class RoutingTestBase {
     return "true";
   }
 
+  /** "auto": the event loops on the port (the default); a subclass runs every test without. */
+  String eventLoops() {
+    return "auto";
+  }
+
   RoutingHarness harness(Map<String, String> env) {
     Map<String, String> all = new HashMap<>(env);
     all.put("RMA_INFERENCE_FAST_PATH", fastPath());
+    all.put("RMA_EVENT_LOOPS", eventLoops());
     return new RoutingHarness(all);
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.rma.coordinator.testing.CoordinatorProcess;
+import io.rma.coordinator.testing.ServerPaths;
 import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -49,12 +50,12 @@ class SmallHeapTest {
           .connectTimeout(Duration.ofSeconds(5))
           .build();
 
-  @ParameterizedTest(name = "fast path {0}")
-  @ValueSource(strings = {"true", "false"})
-  void manyLargeBodiesAtOnceGet503sNotAnOutOfMemoryError(String fastPath) throws Exception {
+  @ParameterizedTest(name = "served by {0}")
+  @ValueSource(strings = {"loops", "threads", "helidon"})
+  void manyLargeBodiesAtOnceGet503sNotAnOutOfMemoryError(String path) throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     try (StubWorker worker = new StubWorker("slow");
-        CoordinatorProcess coordinator = start(fastPath, worker)) {
+        CoordinatorProcess coordinator = start(path, worker)) {
       // The worker holds each request until every client has had its answer or its refusal.
       worker.on(
           "/v1/completions",
@@ -101,16 +102,23 @@ class SmallHeapTest {
     }
   }
 
-  @ParameterizedTest(name = "fast path {0}, answers with a Content-Length {1}")
-  @CsvSource({"true,true", "false,true", "true,false", "false,false"})
-  void manyLargeAnswersAtOnceArePassedOnNotHeld(String fastPath, boolean sized) throws Exception {
+  @ParameterizedTest(name = "served by {0}, answers with a Content-Length {1}")
+  @CsvSource({
+    "loops,true",
+    "threads,true",
+    "helidon,true",
+    "loops,false",
+    "threads,false",
+    "helidon,false"
+  })
+  void manyLargeAnswersAtOnceArePassedOnNotHeld(String path, boolean sized) throws Exception {
     byte[] answer = new byte[BODY];
     Arrays.fill(answer, (byte) ' ');
     answer[0] = '{';
     answer[BODY - 1] = '}';
     CountDownLatch everyoneAsked = new CountDownLatch(CLIENTS);
     try (StubWorker worker = new StubWorker("big");
-        CoordinatorProcess coordinator = start(fastPath, worker)) {
+        CoordinatorProcess coordinator = start(path, worker)) {
       // Every request waits until all have reached the worker: the answers come at one moment.
       worker.on(
           "/v1/completions",
@@ -142,15 +150,16 @@ class SmallHeapTest {
   }
 
   /** A child coordinator with a 128 MiB heap and {@code worker} registered as its vllm worker. */
-  private CoordinatorProcess start(String fastPath, StubWorker worker) throws Exception {
+  private CoordinatorProcess start(String path, StubWorker worker) throws Exception {
     CoordinatorProcess coordinator =
         CoordinatorProcess.start(
             dir,
-            Map.of(
-                "RMA_WORKER_AUTH", "none",
-                "RMA_INFERENCE_FAST_PATH", fastPath,
-                // As in the container image: a heap exhausted ends the process (and the test).
-                "JDK_JAVA_OPTIONS", "-XX:+ExitOnOutOfMemoryError"));
+            ServerPaths.with(
+                path,
+                Map.of(
+                    "RMA_WORKER_AUTH", "none",
+                    // As in the container image: a heap exhausted ends the process (and the test).
+                    "JDK_JAVA_OPTIONS", "-XX:+ExitOnOutOfMemoryError")));
     HttpResponse<String> joined =
         http.send(
             HttpRequest.newBuilder(

@@ -33,7 +33,8 @@ class UpstreamClientTest {
               Duration.ofSeconds(30),
               true,
               0,
-              Duration.ofSeconds(60)),
+              Duration.ofSeconds(60),
+              0),
           new EndpointPolicy(true, true, EndpointPolicy.Resolver.SYSTEM));
   private final ServerSocket server;
   private final AtomicInteger connections = new AtomicInteger();

@@ -3,6 +3,7 @@ package io.rma.coordinator.security;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rma.coordinator.testing.CoordinatorProcess;
+import io.rma.coordinator.testing.ServerPaths;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -34,12 +35,11 @@ class DeclaredBodySizeTest {
 
   @TempDir Path dir;
 
-  @ParameterizedTest(name = "fast path {0}")
-  @ValueSource(strings = {"true", "false"})
-  void clientsDeclaringLargeBodiesDoNotExhaustTheHeap(String fastPath) throws Exception {
+  @ParameterizedTest(name = "served by {0}")
+  @ValueSource(strings = {"loops", "threads", "helidon"})
+  void clientsDeclaringLargeBodiesDoNotExhaustTheHeap(String path) throws Exception {
     try (CoordinatorProcess coordinator =
-        CoordinatorProcess.start(
-            dir, Map.of("RMA_WORKER_AUTH", "none", "RMA_INFERENCE_FAST_PATH", fastPath))) {
+        CoordinatorProcess.start(dir, ServerPaths.with(path, Map.of("RMA_WORKER_AUTH", "none")))) {
       List<Socket> stalled = new ArrayList<>();
       try {
         for (int i = 0; i < CLIENTS; i++) {

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
-import io.helidon.webserver.WebServer;
 import io.rma.coordinator.runtime.ConfigLoader;
 import io.rma.coordinator.runtime.Coordinator;
 import io.rma.coordinator.runtime.CoordinatorConfig;
+import io.rma.coordinator.runtime.Server;
 import io.rma.coordinator.store.StandaloneWorkerStore;
 import io.rma.coordinator.testing.MutableClock;
 import java.io.IOException;
@@ -106,7 +106,7 @@ class SsrfAtCallTimeTest {
             "standalone",
             () -> true,
             dns);
-    WebServer server = coordinator.startServer(0);
+    Server server = coordinator.startServer(0);
     closing.add(coordinator);
     closing.add(server::stop);
     return "http://localhost:" + server.port();

@@ -2,9 +2,9 @@ package io.rma.coordinator.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.helidon.webserver.WebServer;
 import io.rma.coordinator.runtime.ConfigLoader;
 import io.rma.coordinator.runtime.Coordinator;
+import io.rma.coordinator.runtime.Server;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -20,7 +20,7 @@ public final class CoordinatorFixture implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public final Coordinator coordinator;
-  public final WebServer server;
+  public final Server server;
   public final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
