@@ -77,7 +77,7 @@ wrk -t"$THREADS" -c32 -d"$WARMUP" -s bench/post.lua "$LLM" >/dev/null
 [ "${WITH_NGINX:-0}" = 1 ] && wrk -t"$THREADS" -c32 -d"$WARMUP" -s bench/post.lua "$NGINX_URL" >/dev/null
 
 echo
-echo "coordinator JVM flags: ${JAVA_OPTS--XX:+UseSerialGC}"
+echo "coordinator JVM flags: ${JAVA_OPTS--XX:+UseSerialGC}; RMA_EVENT_LOOPS=${RMA_EVENT_LOOPS:-auto (default)}"
 echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before, $(date -u +%FT%TZ), wrk ${DURATION} per row, $("$JAVA" -version 2>&1 | head -1)"
 printf "%-28s %5s %12s %10s %10s\n" "target" "conns" "req/s" "p50 ms" "p99 ms"
 : >"$LOGS/results.txt"

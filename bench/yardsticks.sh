@@ -5,15 +5,16 @@
 # Rows: nginx (one worker process), bench/NioProxy.java (one thread, one selector),
 # bench/HybridProxy.java (sockets on one selector, blocking-style work on a virtual thread per
 # connection, woken by the selector),
-# bench/BareProxy.java on virtual threads and on platform threads, and the coordinator (fast path,
-# default settings).
+# bench/BareProxy.java on virtual threads and on platform threads, the coordinator (default
+# settings: event loops on the port) and the coordinator with RMA_EVENT_LOOPS=0 (the fast path on
+# Helidon's virtual threads).
 # Each gets wrk -t2 -c32 for 5 s against POST /v1/completions with bench/StubBackend.java behind
 # it; CPU is utime + stime of the proxy's process from /proc, context switches from its threads
 # (not shown for platform threads: a connection's thread ends with it and takes its count along).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
-BACKEND=18481; NGINX=18482; NIO=18483; VT=18484; PT=18485; COORD=18486; HY=18487
+BACKEND=18481; NGINX=18482; NIO=18483; VT=18484; PT=18485; COORD=18486; HY=18487; COORD_VT=18488
 . bench/lib.sh
 "$JAVA" -cp "target/libs/*" bench/StubBackend.java $BACKEND >target/bench/yard-backend.log 2>&1 &
 PIDS+=($!)
@@ -29,18 +30,23 @@ PIDS+=($!)
 PORT=$COORD RMA_WORKER_AUTH=none RMA_HEARTBEAT_INTERVAL=1h \
   "$JAVA" -XX:+UseSerialGC -jar target/rma-coordinator.jar >target/bench/yard-coordinator.log 2>&1 &
 PIDS+=($!)
-for port in $BACKEND $NGINX $NIO $VT $PT $COORD $HY; do
+PORT=$COORD_VT RMA_EVENT_LOOPS=0 RMA_WORKER_AUTH=none RMA_HEARTBEAT_INTERVAL=1h \
+  "$JAVA" -XX:+UseSerialGC -jar target/rma-coordinator.jar >target/bench/yard-coordinator-vt.log 2>&1 &
+PIDS+=($!)
+for port in $BACKEND $NGINX $NIO $VT $PT $COORD $HY $COORD_VT; do
   wait_port "$port"
 done
-curl -sf -X POST "http://127.0.0.1:$COORD/api/worker/register" -H 'Content-Type: application/json' \
-  -d '{"capabilities":{"cpu_cores":8,"ram":"32GB"},"ip_address":"127.0.0.1","port":'$BACKEND',"services":["vllm"]}' >/dev/null
+for port in $COORD $COORD_VT; do
+  curl -sf -X POST "http://127.0.0.1:$port/api/worker/register" -H 'Content-Type: application/json' \
+    -d '{"capabilities":{"cpu_cores":8,"ram":"32GB"},"ip_address":"127.0.0.1","port":'$BACKEND',"services":["vllm"]}' >/dev/null
+done
 
 # The process that serves a port (nginx: its worker, not the master).
 pid_of() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -n | tail -1; }
 ctxsw() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s}'; }
 ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
-ROWS="nginx:$NGINX nio-1-thread:$NIO selector+virtual-threads:$HY bare-virtual-threads:$VT bare-platform-threads:$PT coordinator:$COORD"
+ROWS="nginx:$NGINX nio-1-thread:$NIO selector+virtual-threads:$HY bare-virtual-threads:$VT bare-platform-threads:$PT coordinator:$COORD coordinator-loops-off:$COORD_VT"
 for row in $ROWS $ROWS; do # warm-up (JIT), twice round
   wrk -t2 -c32 -d6s -s bench/post.lua "http://127.0.0.1:${row#*:}/v1/completions" >/dev/null
 done

@@ -442,6 +442,20 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
           close);
     }
 
+    /** The first value of header {@code name}. */
+    Optional<String> header(String name) {
+      return values(name, true).stream().findFirst();
+    }
+
+    /** Decoded query parameters, in the order sent. */
+    Map<String, List<String>> query() {
+      if (rawQuery == null || rawQuery.isEmpty()) {
+        return Map.of();
+      }
+      UriQuery query = UriQuery.create(rawQuery);
+      return query.isEmpty() ? Map.of() : query.toMap();
+    }
+
     /** The values of header {@code name}, in the order sent. */
     List<String> values(String name, boolean first) {
       List<String> values = new ArrayList<>(1);
@@ -582,7 +596,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
 
     @Override
     public Optional<String> header(String name) {
-      return head.values(name, true).stream().findFirst();
+      return head.header(name);
     }
 
     @Override
@@ -592,11 +606,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
 
     @Override
     public Map<String, List<String>> query() {
-      if (head.rawQuery == null || head.rawQuery.isEmpty()) {
-        return Map.of();
-      }
-      UriQuery query = UriQuery.create(head.rawQuery);
-      return query.isEmpty() ? Map.of() : query.toMap();
+      return head.query();
     }
 
     @Override

@@ -1,6 +1,5 @@
 package io.rma.coordinator.routing;
 
-import io.helidon.common.uri.UriQuery;
 import io.rma.coordinator.health.WorkerView;
 import io.rma.coordinator.routing.UpstreamClient.Endpoint;
 import io.rma.coordinator.routing.UpstreamFailure.Kind;
@@ -63,6 +62,9 @@ public final class LoopServer implements AutoCloseable {
 
   /** Request bodies up to this are served on a loop; larger ones are relayed to Helidon. */
   static final int LOOP_BODY = 64 * 1024;
+
+  /** The most a client's buffer holds: a head the loops serve, its body, and a little more. */
+  private static final int MAX_REQUEST = FastInferenceConnection.MAX_HEAD + LOOP_BODY + 4096;
 
   private static final int BUFFER = 16 * 1024;
   private static final int MAX_ANSWER_HEAD = 64 * 1024;
@@ -236,7 +238,19 @@ public final class LoopServer implements AutoCloseable {
         closeQuietly(c);
         continue;
       }
-      loops[next].adopt(c);
+      Loop loop = null;
+      for (int i = 0; i < loops.length && loop == null; i++) {
+        Loop l = loops[(next + i) % loops.length];
+        if (!l.dead) {
+          loop = l;
+        }
+      }
+      if (loop == null) {
+        LOG.log(Level.ERROR, "no event loop left to serve connections; closing one");
+        closeQuietly(c);
+        continue;
+      }
+      loop.adopt(c);
       next = (next + 1) % loops.length;
     }
   }
@@ -250,7 +264,15 @@ public final class LoopServer implements AutoCloseable {
     final Map<Endpoint, ArrayDeque<Upstream>> idle = new HashMap<>();
     final IdentityHashMap<WorkerSelectionPolicy.Candidates, Boolean> servable =
         new IdentityHashMap<>();
+    final ArrayList<Client> clientEvents = new ArrayList<>();
+
+    /** Clients whose next (pipelined) request is already buffered, served after a selectNow. */
+    ArrayList<Client> pending = new ArrayList<>();
+
     long lastSweep = System.nanoTime();
+
+    /** Ended (stopped, or failed): the acceptor gives it no more connections. */
+    volatile boolean dead;
 
     Loop(int index) throws IOException {
       this.selector = Selector.open();
@@ -265,12 +287,25 @@ public final class LoopServer implements AutoCloseable {
     void run() {
       try {
         while (running) {
-          selector.select(this::ready, 50);
+          selector.select(this::event, 50);
+          clients();
+          while (!pending.isEmpty()) {
+            // Clients with a pipelined request to go on with: first whatever workers sent
+            // meanwhile (a close after an answer is then seen before a connection is reused).
+            selector.selectNow(this::event);
+            clients();
+            ArrayList<Client> now = pending;
+            pending = new ArrayList<>();
+            for (Client client : now) {
+              call(client, null);
+            }
+          }
           SocketChannel c;
           while ((c = adopted.poll()) != null) {
             try {
               new Client(this, c);
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
+              LOG.log(Level.DEBUG, () -> "could not take a connection: " + e);
               closeQuietly(c);
             }
           }
@@ -278,14 +313,27 @@ public final class LoopServer implements AutoCloseable {
           if (now - lastSweep >= SWEEP_NANOS) {
             lastSweep = now;
             for (Handler h : new ArrayList<>(timed)) {
-              h.expire(now);
+              try {
+                h.expire(now);
+              } catch (RuntimeException e) {
+                LOG.log(Level.ERROR, "closing a connection after an unexpected failure", e);
+                h.shutdown();
+              }
             }
           }
         }
-      } catch (IOException | RuntimeException e) {
-        LOG.log(Level.ERROR, "event loop " + thread.getName() + " failed", e);
+      } catch (IOException | RuntimeException | Error e) {
+        if (running) {
+          LOG.log(
+              Level.ERROR, "event loop " + thread.getName() + " failed; its connections closed", e);
+        }
       } finally {
-        for (SelectionKey k : selector.keys()) {
+        dead = true;
+        SocketChannel c;
+        while ((c = adopted.poll()) != null) {
+          closeQuietly(c);
+        }
+        for (SelectionKey k : new ArrayList<>(selector.keys())) {
           if (k.attachment() instanceof Handler h) {
             h.shutdown();
           }
@@ -295,14 +343,40 @@ public final class LoopServer implements AutoCloseable {
       }
     }
 
-    private void ready(SelectionKey key) {
-      Handler h = (Handler) key.attachment();
+    /**
+     * A selected key: a worker's connection (or a relay) is handled at once, a client's after all
+     * of those of the same batch, so that what workers sent (answers, closes) is seen before
+     * clients' requests take pooled connections.
+     */
+    private void event(SelectionKey key) {
+      if (key.attachment() instanceof Client c) {
+        clientEvents.add(c);
+      } else {
+        call((Handler) key.attachment(), key);
+      }
+    }
+
+    private void clients() {
+      for (int i = 0; i < clientEvents.size(); i++) {
+        Client c = clientEvents.get(i);
+        call(c, c.key);
+      }
+      clientEvents.clear();
+    }
+
+    /** A handler's turn: {@code key} ready, or (null) a client's pipelined request to serve. */
+    private void call(Handler h, SelectionKey key) {
       try {
-        if (key.isValid()) {
+        if (key == null) {
+          ((Client) h).resume();
+        } else if (key.isValid() && key.attachment() == h) {
           h.ready(key);
         }
-      } catch (IOException | RuntimeException e) {
+      } catch (IOException e) {
         LOG.log(Level.DEBUG, () -> "connection failed: " + e);
+        h.shutdown();
+      } catch (RuntimeException | StackOverflowError e) {
+        LOG.log(Level.ERROR, "closing a connection after an unexpected failure", e);
         h.shutdown();
       }
     }
@@ -392,9 +466,12 @@ public final class LoopServer implements AutoCloseable {
     final SelectionKey key;
     final String address;
     final BodyBudget.Hold hold;
-    ByteBuffer in = ByteBuffer.allocate(4096);
+    ByteBuffer in = ByteBuffer.allocate(2048);
     int searched;
-    ByteBuffer out;
+
+    /** What is written but not yet taken by the client's socket, oldest first; null when none. */
+    ArrayDeque<ByteBuffer> out;
+
     long deadline;
 
     /** The request being served, and its state. */
@@ -423,8 +500,8 @@ public final class LoopServer implements AutoCloseable {
     public void ready(SelectionKey k) throws IOException {
       if (k.isWritable()) {
         flush();
-        if (closed) {
-          return;
+        if (closed || k.attachment() != this) {
+          return; // closed, or the next request was relayed: the connection is the relay's now
         }
       }
       if (k.isValid() && k.isReadable()) {
@@ -434,8 +511,8 @@ public final class LoopServer implements AutoCloseable {
 
     private void read() throws IOException {
       if (!in.hasRemaining()) {
-        if (head == null && in.capacity() < FastInferenceConnection.MAX_HEAD + LOOP_BODY + 4096) {
-          in = grow(in, in.capacity() * 2);
+        if (head == null && in.capacity() < MAX_REQUEST) {
+          in = grow(in, Math.min(in.capacity() * 2, MAX_REQUEST));
         } else {
           key.interestOps(key.interestOps() & ~SelectionKey.OP_READ); // busy; read it later
           return;
@@ -624,11 +701,18 @@ public final class LoopServer implements AutoCloseable {
         close();
         return;
       }
-      try {
-        ensureRead();
+      ensureRead();
+      if (in.position() > 0) {
+        // A pipelined request: served by the loop next (not from here, which may be deep in the
+        // previous one's answer: a client may pipeline thousands answered at once).
+        loop.pending.add(this);
+      }
+    }
+
+    /** Serves a pipelined request (the loop's turn for it). */
+    void resume() throws IOException {
+      if (!closed && head == null && key.attachment() == this) {
         next();
-      } catch (IOException e) {
-        close();
       }
     }
 
@@ -644,9 +728,7 @@ public final class LoopServer implements AutoCloseable {
         return;
       }
       if (out != null) {
-        ByteBuffer all = ByteBuffer.allocate(out.remaining() + b.remaining());
-        all.put(out).put(b).flip();
-        out = all;
+        out.addLast(b);
         return;
       }
       try {
@@ -656,7 +738,8 @@ public final class LoopServer implements AutoCloseable {
         return;
       }
       if (b.hasRemaining()) {
-        out = b;
+        out = new ArrayDeque<>(4);
+        out.add(b);
         key.interestOps(key.interestOps() | SelectionKey.OP_WRITE);
       }
     }
@@ -668,12 +751,16 @@ public final class LoopServer implements AutoCloseable {
 
     private void flush() {
       try {
-        channel.write(out);
+        while (!out.isEmpty()) {
+          ByteBuffer b = out.peekFirst();
+          channel.write(b);
+          if (b.hasRemaining()) {
+            return; // the socket is full again
+          }
+          out.pollFirst();
+        }
       } catch (IOException e) {
         clientLeft();
-        return;
-      }
-      if (out.hasRemaining()) {
         return;
       }
       out = null;
@@ -763,7 +850,7 @@ public final class LoopServer implements AutoCloseable {
 
     @Override
     public Optional<String> header(String name) {
-      return head.values(name, true).stream().findFirst();
+      return head.header(name);
     }
 
     @Override
@@ -773,11 +860,7 @@ public final class LoopServer implements AutoCloseable {
 
     @Override
     public Map<String, List<String>> query() {
-      if (head.rawQuery == null || head.rawQuery.isEmpty()) {
-        return Map.of();
-      }
-      UriQuery query = UriQuery.create(head.rawQuery);
-      return query.isEmpty() ? Map.of() : query.toMap();
+      return head.query();
     }
 
     @Override
@@ -987,9 +1070,13 @@ public final class LoopServer implements AutoCloseable {
         boolean close = http10;
         for (int pos = lineEnd + 2; pos < end - 2; ) {
           int eol = indexOf(a, pos, end, (byte) '\r');
-          int colon = indexOf(a, pos, eol, (byte) ':');
-          if (eol < 0 || colon <= pos) {
+          if (eol < 0) {
             throw new IllegalArgumentException("bad header line");
+          }
+          int colon = indexOf(a, pos, eol, (byte) ':');
+          if (colon <= pos) {
+            pos = eol + 2; // not a header: skipped, as the worker client does
+            continue;
           }
           int from = colon + 1;
           int to = eol;
@@ -1156,16 +1243,7 @@ public final class LoopServer implements AutoCloseable {
     private void pass(byte[] a, int off, int n) {
       passed += n;
       if (length < 0 && passed > settings.maxBodyBytes()) {
-        LOG.log(
-            Level.WARNING,
-            "worker "
-                + worker.name()
-                + " sent a "
-                + call.route()
-                + " answer longer than "
-                + settings.maxBodyBytes()
-                + " bytes; cut off");
-        router.metrics().outcome(call.route(), "worker_failed");
+        router.overCap(call, worker);
         finishAttempt(false);
         client.abort();
         return;
@@ -1447,7 +1525,7 @@ public final class LoopServer implements AutoCloseable {
     public void shutdown() {
       Forward f = owner;
       close();
-      if (f != null) {
+      if (f != null && running) {
         // A failure on this connection the loop did not expect: the request is not left waiting.
         f.failed(new UpstreamFailure(Kind.FAILED, "connection to the worker failed"));
       }

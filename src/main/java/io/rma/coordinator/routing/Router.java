@@ -342,16 +342,7 @@ public final class Router {
       }
       left -= n;
       if (left < 0) {
-        metrics.outcome(call.route(), "worker_failed");
-        LOG.log(
-            Level.WARNING,
-            "worker "
-                + worker.name()
-                + " sent a "
-                + call.route()
-                + " answer longer than "
-                + settings.maxBodyBytes()
-                + " bytes; cut off");
+        overCap(call, worker);
         throw new CloseConnectionException("worker answer over the cap");
       }
       try {
@@ -372,6 +363,20 @@ public final class Router {
     } catch (IOException | RuntimeException e) {
       throw new CloseConnectionException("client went away at the end of an answer");
     }
+  }
+
+  /** An answer being passed on grew past the cap: counted and logged; the caller cuts it off. */
+  void overCap(Call call, WorkerView worker) {
+    metrics.outcome(call.route(), "worker_failed");
+    LOG.log(
+        Level.WARNING,
+        "worker "
+            + worker.name()
+            + " sent a "
+            + call.route()
+            + " answer longer than "
+            + settings.maxBodyBytes()
+            + " bytes; cut off");
   }
 
   void failed(String worker, Call call, UpstreamFailure f) {
