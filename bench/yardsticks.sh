@@ -43,7 +43,7 @@ done
 
 # The process that serves a port (nginx: its worker, not the master).
 pid_of() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -n | tail -1; }
-ctxsw() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s}'; }
+ctxsw() { { cat /proc/"$1"/task/*/status 2>/dev/null || true; } | awk '/ctxt_switches/ {s += $2} END {print s}'; }
 ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 ROWS="nginx:$NGINX nio-1-thread:$NIO selector+virtual-threads:$HY bare-virtual-threads:$VT bare-platform-threads:$PT coordinator:$COORD coordinator-loops-off:$COORD_VT"
