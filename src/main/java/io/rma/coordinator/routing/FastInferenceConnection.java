@@ -575,8 +575,34 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
     }
   }
 
+  /** The request side of an exchange, read from a parsed head (both lean server paths). */
+  abstract static class OnHead implements Exchange {
+    /** The head of the request being answered. */
+    abstract Head head();
+
+    @Override
+    public String path() {
+      return head().path;
+    }
+
+    @Override
+    public Optional<String> header(String name) {
+      return head().header(name);
+    }
+
+    @Override
+    public List<String> headers(String name) {
+      return head().values(name, false);
+    }
+
+    @Override
+    public Map<String, List<String>> query() {
+      return head().query();
+    }
+  }
+
   /** The answer side: status line and headers written here, bodies sized or chunked. */
-  private final class FastExchange implements Exchange {
+  private final class FastExchange extends OnHead {
     private final Head head;
     private final boolean close;
     boolean committed;
@@ -590,23 +616,8 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
     }
 
     @Override
-    public String path() {
-      return head.path;
-    }
-
-    @Override
-    public Optional<String> header(String name) {
-      return head.header(name);
-    }
-
-    @Override
-    public List<String> headers(String name) {
-      return head.values(name, false);
-    }
-
-    @Override
-    public Map<String, List<String>> query() {
-      return head.query();
+    Head head() {
+      return head;
     }
 
     @Override

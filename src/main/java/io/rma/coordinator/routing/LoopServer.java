@@ -7,7 +7,6 @@ import io.rma.coordinator.store.StoreException;
 import io.rma.coordinator.web.ApiException;
 import io.rma.coordinator.web.BodyBudget;
 import io.rma.coordinator.web.ErrorMapping;
-import io.rma.coordinator.web.Exchange;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.System.Logger;
@@ -460,7 +459,7 @@ public final class LoopServer implements AutoCloseable {
   }
 
   /** A client's connection: reads requests, serves plain inference ones, relays the rest. */
-  private final class Client implements Handler, Exchange, Deferring {
+  private final class Client extends FastInferenceConnection.OnHead implements Handler, Deferring {
     final Loop loop;
     final SocketChannel channel;
     final SelectionKey key;
@@ -844,23 +843,8 @@ public final class LoopServer implements AutoCloseable {
     }
 
     @Override
-    public String path() {
-      return head.path;
-    }
-
-    @Override
-    public Optional<String> header(String name) {
-      return head.header(name);
-    }
-
-    @Override
-    public List<String> headers(String name) {
-      return head.values(name, false);
-    }
-
-    @Override
-    public Map<String, List<String>> query() {
-      return head.query();
+    FastInferenceConnection.Head head() {
+      return head;
     }
 
     @Override
