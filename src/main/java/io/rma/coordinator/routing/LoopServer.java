@@ -392,7 +392,7 @@ public final class LoopServer implements AutoCloseable {
           try {
             Endpoint e =
                 upstream.endpoint(WorkerEndpoint.base(w.worker().getSpec(), call.service()));
-            all &= !e.tls() && (IPV4.matcher(e.host()).matches() || e.host().indexOf(':') >= 0);
+            all &= !e.tls() && ipLiteral(e.host());
           } catch (UpstreamFailure f) {
             all = false; // Helidon's path answers for it the usual way
           }
@@ -1725,6 +1725,25 @@ public final class LoopServer implements AutoCloseable {
     int len = b.position();
     System.arraycopy(b.array(), n, b.array(), 0, len - n);
     b.position(len - n);
+  }
+
+  /**
+   * Whether a host is an IP address written out (so connecting needs no name lookup, which would
+   * block the loop): four decimal octets up to 255, or an IPv6 address.
+   */
+  static boolean ipLiteral(String host) {
+    if (host.indexOf(':') >= 0) {
+      return true;
+    }
+    if (!IPV4.matcher(host).matches()) {
+      return false;
+    }
+    for (String octet : host.split("\\.")) {
+      if (Integer.parseInt(octet) > 255) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static int indexOf(byte[] b, int from, int to, byte c) {

@@ -68,6 +68,22 @@ class EventLoopsTest {
     }
   }
 
+  /**
+   * The loops connect only to workers whose address needs no name lookup (a lookup would block the
+   * loop); the others are served through Helidon's path.
+   */
+  @Test
+  void onlyAddressesWrittenOutAreCalledFromTheLoops() {
+    assertThat(LoopServer.ipLiteral("127.0.0.1")).isTrue();
+    assertThat(LoopServer.ipLiteral("10.20.30.255")).isTrue();
+    assertThat(LoopServer.ipLiteral("::1")).isTrue();
+    assertThat(LoopServer.ipLiteral("fd00::5")).isTrue();
+    assertThat(LoopServer.ipLiteral("999.1.1.1")).isFalse();
+    assertThat(LoopServer.ipLiteral("10.0.0")).isFalse();
+    assertThat(LoopServer.ipLiteral("gpu-1.internal")).isFalse();
+    assertThat(LoopServer.ipLiteral("localhost")).isFalse();
+  }
+
   /** Stopping the server lets a request the loops are serving finish, then ends the connection. */
   @Test
   void stoppingTheServerLetsARequestInProgressFinish() throws Exception {
