@@ -476,7 +476,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
     }
 
     /** Whether {@code b[from, to)} is {@code name}, ignoring ASCII case. */
-    private static boolean nameIs(byte[] b, int from, int to, String name) {
+    static boolean nameIs(byte[] b, int from, int to, String name) {
       if (to - from != name.length()) {
         return false;
       }
@@ -561,7 +561,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
       return true;
     }
 
-    private static int indexOf(byte[] b, int from, int to, byte c) {
+    static int indexOf(byte[] b, int from, int to, byte c) {
       for (int i = from; i < to; i++) {
         if (b[i] == c) {
           return i;

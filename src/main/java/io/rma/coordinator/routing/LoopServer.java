@@ -1034,7 +1034,7 @@ public final class LoopServer implements AutoCloseable {
           }
           return false;
         }
-        int lineEnd = indexOf(a, 0, end, (byte) '\r');
+        int lineEnd = FastInferenceConnection.Head.indexOf(a, 0, end, (byte) '\r');
         if (lineEnd < 12
             || !startsWith(a, 0, "HTTP/1.")
             || a[8] != ' '
@@ -1053,11 +1053,11 @@ public final class LoopServer implements AutoCloseable {
         boolean isChunked = false;
         boolean close = http10;
         for (int pos = lineEnd + 2; pos < end - 2; ) {
-          int eol = indexOf(a, pos, end, (byte) '\r');
+          int eol = FastInferenceConnection.Head.indexOf(a, pos, end, (byte) '\r');
           if (eol < 0) {
             throw new IllegalArgumentException("bad header line");
           }
-          int colon = indexOf(a, pos, eol, (byte) ':');
+          int colon = FastInferenceConnection.Head.indexOf(a, pos, eol, (byte) ':');
           if (colon <= pos) {
             pos = eol + 2; // not a header: skipped, as the worker client does
             continue;
@@ -1074,9 +1074,9 @@ public final class LoopServer implements AutoCloseable {
           while (nameEnd > pos && a[nameEnd - 1] == ' ') {
             nameEnd--;
           }
-          if (nameIs(a, pos, nameEnd, "content-type")) {
+          if (FastInferenceConnection.Head.nameIs(a, pos, nameEnd, "content-type")) {
             type = new String(a, from, to - from, StandardCharsets.ISO_8859_1);
-          } else if (nameIs(a, pos, nameEnd, "content-length")) {
+          } else if (FastInferenceConnection.Head.nameIs(a, pos, nameEnd, "content-length")) {
             declared = 0;
             if (from == to || to - from > 18) {
               throw new IllegalArgumentException("bad Content-Length");
@@ -1087,9 +1087,9 @@ public final class LoopServer implements AutoCloseable {
               }
               declared = declared * 10 + (a[i] - '0');
             }
-          } else if (nameIs(a, pos, nameEnd, "transfer-encoding")) {
+          } else if (FastInferenceConnection.Head.nameIs(a, pos, nameEnd, "transfer-encoding")) {
             isChunked = contains(a, from, to, "chunked");
-          } else if (nameIs(a, pos, nameEnd, "connection")) {
+          } else if (FastInferenceConnection.Head.nameIs(a, pos, nameEnd, "connection")) {
             close =
                 contains(a, from, to, "close") || (http10 && !contains(a, from, to, "keep-alive"));
           }
@@ -1746,15 +1746,6 @@ public final class LoopServer implements AutoCloseable {
     return true;
   }
 
-  private static int indexOf(byte[] b, int from, int to, byte c) {
-    for (int i = from; i < to; i++) {
-      if (b[i] == c) {
-        return i;
-      }
-    }
-    return -1;
-  }
-
   private static boolean digit(byte c) {
     return c >= '0' && c <= '9';
   }
@@ -1768,27 +1759,10 @@ public final class LoopServer implements AutoCloseable {
     return true;
   }
 
-  /** Whether {@code b[from, to)} is {@code name} (lower case), ignoring ASCII case. */
-  private static boolean nameIs(byte[] b, int from, int to, String name) {
-    if (to - from != name.length()) {
-      return false;
-    }
-    for (int i = 0; i < name.length(); i++) {
-      int c = b[from + i];
-      if (c >= 'A' && c <= 'Z') {
-        c += 'a' - 'A';
-      }
-      if (c != name.charAt(i)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   /** Whether {@code b[from, to)} contains {@code word} (lower case), ignoring ASCII case. */
   private static boolean contains(byte[] b, int from, int to, String word) {
     for (int i = from; i + word.length() <= to; i++) {
-      if (nameIs(b, i, i + word.length(), word)) {
+      if (FastInferenceConnection.Head.nameIs(b, i, i + word.length(), word)) {
         return true;
       }
     }

@@ -103,8 +103,7 @@ class LoopServerEdgeTest {
     w.register(c, "vllm");
     try (Raw raw = new Raw(c)) {
       for (int i = 1; i <= 3; i++) {
-        Answer a = raw.exchange(completion("hi"));
-        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        Answer a = ok(raw, "hi");
         assertThat(a.headers().get("content-type")).isEqualTo("application/json");
         assertThat(a.json().path("text").asText()).isEqualTo("chunked");
         assertThat(a.json().path("n").asInt()).isEqualTo(i);
@@ -141,8 +140,7 @@ class LoopServerEdgeTest {
     w.register(c, "vllm");
     try (Raw raw = new Raw(c)) {
       for (int i = 0; i < 4; i++) {
-        Answer a = raw.exchange(completion("hi"));
-        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        Answer a = ok(raw, "hi");
         assertThat(a.json().path("a").asText()).isEqualTo(i % 2 == 0 ? "chunked" : "len");
       }
     }
@@ -167,8 +165,7 @@ class LoopServerEdgeTest {
     w.register(c, "vllm");
     try (Raw raw = new Raw(c)) {
       for (int i = 1; i <= 3; i++) {
-        Answer a = raw.exchange(completion("hi"));
-        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        Answer a = ok(raw, "hi");
         assertThat(a.json().path("text").asText()).isEqualTo("until close " + i);
       }
     }
@@ -191,8 +188,7 @@ class LoopServerEdgeTest {
     w.register(c, "vllm");
     try (Raw raw = new Raw(c)) {
       for (int i = 1; i <= 3; i++) {
-        Answer a = raw.exchange(completion("hi"));
-        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        Answer a = ok(raw, "hi");
         assertThat(a.json().path("n").asInt()).isEqualTo(i);
       }
     }
@@ -214,8 +210,7 @@ class LoopServerEdgeTest {
     w.register(c, "vllm");
     try (Raw raw = new Raw(c)) {
       for (int i = 1; i <= 2; i++) {
-        Answer a = raw.exchange(completion("hi"));
-        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        Answer a = ok(raw, "hi");
         assertThat(a.json().path("text").asText()).isEqualTo("final " + i);
       }
     }
@@ -276,8 +271,7 @@ class LoopServerEdgeTest {
     w.register(c, "vllm");
     try (Raw raw = new Raw(c)) {
       for (int i = 1; i <= 3; i++) {
-        Answer a = raw.exchange(completion("hi"));
-        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        Answer a = ok(raw, "hi");
         assertThat(a.body()).isEqualTo("{\"n\":\"" + i + "\"}xx");
         // the coordinator closed the worker's connection (the worker left that to it)
         assertThat(w.closedByCoordinator.poll(10, TimeUnit.SECONDS)).isNotNull();
@@ -302,8 +296,7 @@ class LoopServerEdgeTest {
     w.register(c, "vllm");
     try (Raw raw = new Raw(c)) {
       for (int i = 1; i <= 3; i++) {
-        Answer a = raw.exchange(completion("hi"));
-        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        Answer a = ok(raw, "hi");
         assertThat(a.json().path("n").asInt()).isEqualTo(i);
       }
     }
@@ -415,8 +408,7 @@ class LoopServerEdgeTest {
     String wellId = c.register(well, "vllm", List.of());
     try (Raw raw = new Raw(c)) {
       for (int i = 0; i < 20; i++) {
-        Answer a = raw.exchange(completion("hi"));
-        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        Answer a = ok(raw, "hi");
         assertThat(a.json().path("worker").asText()).isEqualTo("well");
       }
       assertThat(sickCalls.get()).isGreaterThanOrEqualTo(2); // both kinds of refusal were met
@@ -462,8 +454,7 @@ class LoopServerEdgeTest {
     assertThat(w.closedByCoordinator.poll(10, TimeUnit.SECONDS)).isNotNull();
     try (Raw other = new Raw(c)) {
       for (int i = 0; i < 3; i++) {
-        Answer a = other.exchange(completion("quick"));
-        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        Answer a = ok(other, "quick");
         assertThat(a.json().path("text").asText()).isEqualTo("quick");
       }
     }
@@ -741,8 +732,7 @@ class LoopServerEdgeTest {
     String closed = w.closedByCoordinator.poll(10, TimeUnit.SECONDS);
     assertThat(closed).isNotNull();
     try (Raw raw = new Raw(c)) {
-      Answer a = raw.exchange(completion("small"));
-      assertThat(a.status()).as(a.body()).isEqualTo(200);
+      Answer a = ok(raw, "small");
     }
   }
 
@@ -822,8 +812,7 @@ class LoopServerEdgeTest {
     c.register(well, "vllm", List.of());
     try (Raw raw = new Raw(c)) {
       for (int i = 0; i < 6; i++) {
-        Answer a = raw.exchange(completion("hi"));
-        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        Answer a = ok(raw, "hi");
         assertThat(a.json().path("worker").asText()).isEqualTo("well");
       }
       long start = System.nanoTime();
@@ -968,6 +957,13 @@ class LoopServerEdgeTest {
       b[i] = (byte) ('a' + (i * 7 + i / 4093) % 26);
     }
     return b;
+  }
+
+  /** A completion sent on {@code raw} that must be answered 200; its answer. */
+  private static Answer ok(Raw raw, String prompt) throws IOException {
+    Answer a = raw.exchange(completion(prompt));
+    assertThat(a.status()).as(a.body()).isEqualTo(200);
+    return a;
   }
 
   /** Waits for a latch to come down to {@code count}. */
