@@ -204,7 +204,7 @@ final class FastInferenceConnection implements ServerConnection, InterruptableTa
       if (path.rate().enabled()) {
         path.rate().acquire(ex.client());
       }
-      head.handler.handle(body, ex);
+      path.router().send(head.handler.call(body, ex), ex);
       if (!ex.committed) {
         throw new IllegalStateException("the " + head.path + " handler did not answer");
       }

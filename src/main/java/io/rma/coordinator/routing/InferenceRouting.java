@@ -48,9 +48,9 @@ public final class InferenceRouting implements AutoCloseable {
     this.router =
         new Router(pool, policy, inFlight, ejection, upstream, settings, new RouteMetrics(), pull);
     this.budget = BodyBudget.of(settings.inflightBodyLimit(), settings.bodyTimeout());
-    OnHelidon onHelidon = new OnHelidon(settings.maxBodyBytes(), budget);
-    this.inferenceService = new InferenceService(router, catalogue, onHelidon);
-    this.openAi = new OpenAiService(router, pool, catalogue, onHelidon);
+    OnHelidon onHelidon = new OnHelidon(settings.maxBodyBytes(), budget, router);
+    this.inferenceService = new InferenceService(catalogue, onHelidon);
+    this.openAi = new OpenAiService(pool, catalogue, onHelidon);
     this.posts =
         Map.of(
             "/api/inference/llm", inferenceService::llm,
@@ -61,22 +61,27 @@ public final class InferenceRouting implements AutoCloseable {
             "/v1/chat/completions", openAi::chat);
   }
 
-  /** An inference route's work once its body is read, whichever server path received it. */
+  /**
+   * An inference route's work once its body is read, whichever server path received it: the call to
+   * make of a worker (each server path sends it its own way: {@link Router#forward} on Helidon's
+   * connections, {@link LoopServer} on the event loops), or null when the handler answered the
+   * request itself ({@code GET /v1/models}).
+   */
   @FunctionalInterface
   public interface Handler {
-    void handle(byte[] body, Exchange ex);
+    Router.Call call(byte[] body, Exchange ex);
   }
 
   /**
    * A route handler on Helidon's routing: the body read within the cap and the in-flight budget,
    * which gets the bytes back once the request is answered.
    */
-  record OnHelidon(long maxBodyBytes, BodyBudget budget) {
+  record OnHelidon(long maxBodyBytes, BodyBudget budget, Router router) {
     io.helidon.webserver.http.Handler handler(Handler handler) {
       return (req, res) -> {
         try (BodyBudget.Hold hold = budget.hold()) {
-          handler.handle(
-              JsonBodies.readBytes(req, maxBodyBytes, hold), new HelidonExchange(req, res));
+          HelidonExchange ex = new HelidonExchange(req, res);
+          router.send(handler.call(JsonBodies.readBytes(req, maxBodyBytes, hold), ex), ex);
         }
       };
     }
@@ -90,7 +95,12 @@ public final class InferenceRouting implements AutoCloseable {
     if (post) {
       return posts.get(path);
     }
-    return path.equals("/v1/models") ? (body, ex) -> openAi.models(ex) : null;
+    return path.equals("/v1/models")
+        ? (body, ex) -> {
+          openAi.models(ex);
+          return null;
+        }
+        : null;
   }
 
   Router router() {

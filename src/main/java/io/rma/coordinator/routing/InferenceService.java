@@ -27,13 +27,10 @@ public final class InferenceService implements HttpService {
   private static final Set<String> MOVED_TO_OPTIONS =
       Set.of("max_tokens", "temperature", "options", "stream");
 
-  private final Router router;
   private final ServiceCatalogue catalogue;
   private final InferenceRouting.OnHelidon onHelidon;
 
-  InferenceService(
-      Router router, ServiceCatalogue catalogue, InferenceRouting.OnHelidon onHelidon) {
-    this.router = router;
+  InferenceService(ServiceCatalogue catalogue, InferenceRouting.OnHelidon onHelidon) {
     this.catalogue = catalogue;
     this.onHelidon = onHelidon;
   }
@@ -48,7 +45,7 @@ public final class InferenceService implements HttpService {
   }
 
   /** {@code {"model", "prompt", "max_tokens": 512, "temperature": 0.7, ...}} to /v1/completions. */
-  void llm(byte[] raw, Exchange ex) {
+  Router.Call llm(byte[] raw, Exchange ex) {
     ServiceDefinition service = service(catalogue, "vllm", "llm");
     ObjectNode body = InferenceBodies.object(raw);
     InferenceBodies.requirePrompt(body);
@@ -56,9 +53,8 @@ public final class InferenceService implements HttpService {
     boolean stream = InferenceBodies.flag(body, "stream");
     body.put("max_tokens", InferenceBodies.positiveInt(body, "max_tokens", DEFAULT_MAX_TOKENS));
     body.put("temperature", InferenceBodies.number(body, "temperature", DEFAULT_TEMPERATURE));
-    router.forward(
-        new Router.Call("llm", service, model, service.path(), InferenceBodies.bytes(body), stream),
-        ex);
+    return new Router.Call(
+        "llm", service, model, service.path(), InferenceBodies.bytes(body), stream);
   }
 
   /**
@@ -66,7 +62,7 @@ public final class InferenceService implements HttpService {
    * false, "options": {"num_predict", "temperature"}}}; other Ollama fields ({@code system}, {@code
    * format}, {@code keep_alive}, ...) pass through.
    */
-  void vision(byte[] raw, Exchange ex) {
+  Router.Call vision(byte[] raw, Exchange ex) {
     ServiceDefinition service = service(catalogue, "vision", "vision");
     ObjectNode in = InferenceBodies.object(raw);
     InferenceBodies.requiredText(in, "prompt", " (a non-empty string)");
@@ -108,10 +104,8 @@ public final class InferenceService implements HttpService {
       options.put("temperature", InferenceBodies.number(in, "temperature", DEFAULT_TEMPERATURE));
     }
     out.set("options", options);
-    router.forward(
-        new Router.Call(
-            "vision", service, model, service.path(), InferenceBodies.bytes(out), stream),
-        ex);
+    return new Router.Call(
+        "vision", service, model, service.path(), InferenceBodies.bytes(out), stream);
   }
 
   /**
@@ -120,15 +114,15 @@ public final class InferenceService implements HttpService {
    * always gets a JSON body; query parameters are passed on as well, so a worker written for the
    * original's query-parameter form keeps working for clients that use it.
    */
-  void rag(byte[] raw, Exchange ex) {
-    keyed(raw, ex, "rag", "rag", "query");
+  Router.Call rag(byte[] raw, Exchange ex) {
+    return keyed(raw, ex, "rag", "rag", "query");
   }
 
-  void graph(byte[] raw, Exchange ex) {
-    keyed(raw, ex, "graph", "ner", "text");
+  Router.Call graph(byte[] raw, Exchange ex) {
+    return keyed(raw, ex, "graph", "ner", "text");
   }
 
-  private void keyed(byte[] raw, Exchange ex, String route, String serviceName, String key) {
+  private Router.Call keyed(byte[] raw, Exchange ex, String route, String serviceName, String key) {
     ServiceDefinition service = service(catalogue, serviceName, route);
     ObjectNode body = InferenceBodies.object(raw);
     Map<String, List<String>> query = ex.query();
@@ -138,10 +132,8 @@ public final class InferenceService implements HttpService {
       }
     }
     InferenceBodies.requiredText(body, key, " (as a query parameter or a JSON field)");
-    router.forward(
-        new Router.Call(
-            route, service, null, service.path(), query, InferenceBodies.bytes(body), false),
-        ex);
+    return new Router.Call(
+        route, service, null, service.path(), query, InferenceBodies.bytes(body), false);
   }
 
   /** The catalogue entry of an inference service; 503 when the catalogue lacks it or its path. */

@@ -67,21 +67,12 @@ public final class LoopServer implements AutoCloseable {
 
   private static final int BUFFER = 16 * 1024;
   private static final int MAX_ANSWER_HEAD = 64 * 1024;
-  private static final int MAX_IDLE_PER_ENDPOINT = 256;
   private static final long SWEEP_NANOS = Duration.ofMillis(20).toNanos();
 
   /** Matches Helidon's idle-connection timeout: a kept-alive client silent this long is closed. */
   private static final long CLIENT_IDLE_NANOS = Duration.ofMinutes(5).toNanos();
 
-  /** Below uvicorn's 5 s keep-alive, as in {@link UpstreamClient}. */
-  private static final long UPSTREAM_IDLE_NANOS = Duration.ofSeconds(4).toNanos();
-
   private static final Pattern IPV4 = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
-
-  /** An exchange that takes a routed call over instead of {@link Router#forward} running it. */
-  interface Deferring {
-    void defer(Router.Call call);
-  }
 
   /** What a selection key is attached to. */
   private interface Handler {
@@ -103,6 +94,12 @@ public final class LoopServer implements AutoCloseable {
   private final RoutingSettings settings;
   private final InetSocketAddress helidon;
   private final long bodyTimeoutNanos;
+  private final long connectTimeoutNanos;
+  private final long upstreamTimeoutNanos;
+
+  /** Below uvicorn's 5 s keep-alive, as in {@link UpstreamClient}. */
+  private final long upstreamIdleNanos = UpstreamClient.MAX_IDLE.toNanos();
+
   private volatile boolean running = true;
   private volatile boolean draining;
 
@@ -119,6 +116,8 @@ public final class LoopServer implements AutoCloseable {
     this.settings = router.settings();
     this.helidon = new InetSocketAddress(InetAddress.getLoopbackAddress(), helidonPort);
     this.bodyTimeoutNanos = settings.bodyTimeout().toNanos();
+    this.connectTimeoutNanos = settings.connectTimeout().toNanos();
+    this.upstreamTimeoutNanos = settings.upstreamTimeout().toNanos();
     this.loops = new Loop[loopCount];
     for (int i = 0; i < loopCount; i++) {
       loops[i] = new Loop(i);
@@ -234,7 +233,7 @@ public final class LoopServer implements AutoCloseable {
         c.configureBlocking(false);
         c.setOption(StandardSocketOptions.TCP_NODELAY, true);
       } catch (IOException e) {
-        closeQuietly(c);
+        UpstreamClient.closeQuietly(c);
         continue;
       }
       Loop loop = null;
@@ -246,7 +245,7 @@ public final class LoopServer implements AutoCloseable {
       }
       if (loop == null) {
         LOG.log(Level.ERROR, "no event loop left to serve connections; closing one");
-        closeQuietly(c);
+        UpstreamClient.closeQuietly(c);
         continue;
       }
       loop.adopt(c);
@@ -261,7 +260,7 @@ public final class LoopServer implements AutoCloseable {
     final ConcurrentLinkedQueue<SocketChannel> adopted = new ConcurrentLinkedQueue<>();
     final Set<Handler> timed = new HashSet<>();
     final Map<Endpoint, ArrayDeque<Upstream>> idle = new HashMap<>();
-    final IdentityHashMap<WorkerSelectionPolicy.Candidates, Boolean> servable =
+    final IdentityHashMap<WorkerSelectionPolicy.Candidates, Map<WorkerView, Endpoint>> endpoints =
         new IdentityHashMap<>();
     final ArrayList<Client> clientEvents = new ArrayList<>();
 
@@ -305,7 +304,7 @@ public final class LoopServer implements AutoCloseable {
               new Client(this, c);
             } catch (IOException | RuntimeException e) {
               LOG.log(Level.DEBUG, () -> "could not take a connection: " + e);
-              closeQuietly(c);
+              UpstreamClient.closeQuietly(c);
             }
           }
           long now = System.nanoTime();
@@ -330,15 +329,15 @@ public final class LoopServer implements AutoCloseable {
         dead = true;
         SocketChannel c;
         while ((c = adopted.poll()) != null) {
-          closeQuietly(c);
+          UpstreamClient.closeQuietly(c);
         }
         for (SelectionKey k : new ArrayList<>(selector.keys())) {
           if (k.attachment() instanceof Handler h) {
             h.shutdown();
           }
-          closeQuietly(k.channel());
+          UpstreamClient.closeQuietly(k.channel());
         }
-        closeQuietly(selector);
+        UpstreamClient.closeQuietly(selector);
       }
     }
 
@@ -380,28 +379,41 @@ public final class LoopServer implements AutoCloseable {
       }
     }
 
-    /** Whether every candidate can be called from a loop (http to an IP address). */
-    boolean servable(WorkerSelectionPolicy.Candidates candidates, Router.Call call) {
-      Boolean known = servable.get(candidates);
-      if (known != null) {
+    /**
+     * Each candidate's endpoint, worked out once per candidate list (as the selection policy keeps
+     * the list while the pool is unchanged); null when one of them cannot be called from a loop
+     * (https, a host name, an invalid URL): Helidon's path then serves the request.
+     */
+    Map<WorkerView, Endpoint> endpoints(
+        WorkerSelectionPolicy.Candidates candidates, Router.Call call) {
+      Map<WorkerView, Endpoint> known = endpoints.get(candidates);
+      if (known != null || endpoints.containsKey(candidates)) {
         return known;
       }
-      boolean all = true;
+      Map<WorkerView, Endpoint> all = new IdentityHashMap<>();
       for (List<WorkerView> group : candidates.groups()) {
         for (WorkerView w : group) {
           try {
             Endpoint e =
                 upstream.endpoint(WorkerEndpoint.base(w.worker().getSpec(), call.service()));
-            all &= !e.tls() && ipLiteral(e.host());
+            if (e.tls() || !ipLiteral(e.host())) {
+              all = null;
+              break;
+            }
+            all.put(w, e);
           } catch (UpstreamFailure f) {
-            all = false; // Helidon's path answers for it the usual way
+            all = null;
+            break;
           }
         }
+        if (all == null) {
+          break;
+        }
       }
-      if (servable.size() > 256) {
-        servable.clear();
+      if (endpoints.size() > 256) {
+        endpoints.clear();
       }
-      servable.put(candidates, all);
+      endpoints.put(candidates, all);
       return all;
     }
 
@@ -413,7 +425,7 @@ public final class LoopServer implements AutoCloseable {
       long now = System.nanoTime();
       Upstream u;
       while ((u = q.pollLast()) != null) {
-        if (now - u.idleSince < UPSTREAM_IDLE_NANOS && u.channel.isOpen()) {
+        if (now - u.idleSince < upstreamIdleNanos && u.channel.isOpen()) {
           return u;
         }
         u.close();
@@ -423,7 +435,7 @@ public final class LoopServer implements AutoCloseable {
 
     void release(Upstream u) {
       ArrayDeque<Upstream> q = idle.computeIfAbsent(u.endpoint, e -> new ArrayDeque<>());
-      if (!running || q.size() >= MAX_IDLE_PER_ENDPOINT) {
+      if (!running || q.size() >= UpstreamClient.MAX_IDLE_PER_ENDPOINT) {
         u.close();
         return;
       }
@@ -441,25 +453,18 @@ public final class LoopServer implements AutoCloseable {
         ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
         boolean now = ch.connect(address);
         Upstream u = new Upstream(this, endpoint, ch, !now);
-        u.deadline = System.nanoTime() + settings.connectTimeout().toNanos();
+        u.deadline = System.nanoTime() + connectTimeoutNanos;
         timed.add(u);
         return u;
       } catch (IOException | RuntimeException e) {
-        closeQuietly(ch);
+        UpstreamClient.closeQuietly(ch);
         throw upstream.connectFailure(e);
-      }
-    }
-
-    void forget(Upstream u) {
-      ArrayDeque<Upstream> q = idle.get(u.endpoint);
-      if (q != null) {
-        q.remove(u);
       }
     }
   }
 
   /** A client's connection: reads requests, serves plain inference ones, relays the rest. */
-  private final class Client extends FastInferenceConnection.OnHead implements Handler, Deferring {
+  private final class Client extends FastInferenceConnection.OnHead implements Handler {
     final Loop loop;
     final SocketChannel channel;
     final SelectionKey key;
@@ -478,7 +483,6 @@ public final class LoopServer implements AutoCloseable {
 
     int requestLength;
     boolean committed;
-    Router.Call deferred;
     Forward forward;
     boolean answered;
     boolean closed;
@@ -582,11 +586,11 @@ public final class LoopServer implements AutoCloseable {
       requestLength = total;
       committed = false;
       answered = false;
-      deferred = null;
       deadline = 0;
       byte[] body = Arrays.copyOfRange(in.array(), headEnd, total);
+      Router.Call call;
       try {
-        h.handler.handle(body, this);
+        call = h.handler.call(body, this);
       } catch (ApiException e) {
         if (!limited()) {
           error(e);
@@ -607,8 +611,8 @@ public final class LoopServer implements AutoCloseable {
         done();
         return;
       }
-      if (deferred != null) {
-        route(deferred);
+      if (call != null) {
+        route(call);
       } else if (committed) {
         consume();
         done();
@@ -620,13 +624,13 @@ public final class LoopServer implements AutoCloseable {
     /** A routed call: relayed when a loop cannot carry it, else sent to a worker from here. */
     private void route(Router.Call call) throws IOException {
       if (call.stream()) {
-        relayRequest();
+        relay();
         return;
       }
       WorkerSelectionPolicy.Candidates candidates = router.candidates(call);
       if (candidates.isEmpty()) {
         if (!candidates.pullWorkers().isEmpty()) {
-          relayRequest(); // queued for a pull worker on Helidon's path
+          relay(); // queued for a pull worker on Helidon's path
           return;
         }
         if (!limited()) {
@@ -634,15 +638,16 @@ public final class LoopServer implements AutoCloseable {
         }
         return; // (limited() answered 429 if it refused)
       }
-      if (!loop.servable(candidates, call)) {
-        relayRequest();
+      Map<WorkerView, Endpoint> endpoints = loop.endpoints(candidates, call);
+      if (endpoints == null) {
+        relay();
         return;
       }
       if (limited()) {
         return;
       }
       consume();
-      forward = new Forward(this, call, candidates);
+      forward = new Forward(this, call, candidates, endpoints);
       forward.attempt();
     }
 
@@ -664,7 +669,7 @@ public final class LoopServer implements AutoCloseable {
     void error(ApiException e) {
       consume();
       if (committed) {
-        abort();
+        close(); // an answer was begun: the client sees it cut off
         return;
       }
       ErrorMapping.send(this, e);
@@ -778,11 +783,6 @@ public final class LoopServer implements AutoCloseable {
       close();
     }
 
-    /** Ends the connection short of its answer (a worker cut off an answer being passed on). */
-    void abort() {
-      close();
-    }
-
     /** Hands this connection, from the current request on, to Helidon. */
     private void relay() {
       hold.close();
@@ -798,11 +798,6 @@ public final class LoopServer implements AutoCloseable {
       }
     }
 
-    /** The current request's bytes are still in the buffer: hand it over with them. */
-    private void relayRequest() {
-      relay();
-    }
-
     void close() {
       if (closed) {
         return;
@@ -812,7 +807,7 @@ public final class LoopServer implements AutoCloseable {
       hold.close();
       endRequest();
       key.cancel();
-      closeQuietly(channel);
+      UpstreamClient.closeQuietly(channel);
     }
 
     @Override
@@ -836,11 +831,6 @@ public final class LoopServer implements AutoCloseable {
     }
 
     // Exchange, for the handlers and error mapping.
-
-    @Override
-    public void defer(Router.Call call) {
-      deferred = call;
-    }
 
     @Override
     FastInferenceConnection.Head head() {
@@ -891,6 +881,7 @@ public final class LoopServer implements AutoCloseable {
     final Client client;
     final Router.Call call;
     final WorkerSelectionPolicy.Candidates candidates;
+    final Map<WorkerView, Endpoint> endpoints;
     final Map<String, String> tried = new LinkedHashMap<>();
     UpstreamFailure last;
     int attempts;
@@ -908,14 +899,22 @@ public final class LoopServer implements AutoCloseable {
     boolean keepAlive;
     boolean declined;
     boolean passing;
-    long passed;
+
+    /** Body bytes of the answer so far (decoded). */
+    long bodyBytes;
+
     ChunkedDecoder decoder;
     ByteBuffer whole;
 
-    Forward(Client client, Router.Call call, WorkerSelectionPolicy.Candidates candidates) {
+    Forward(
+        Client client,
+        Router.Call call,
+        WorkerSelectionPolicy.Candidates candidates,
+        Map<WorkerView, Endpoint> endpoints) {
       this.client = client;
       this.call = call;
       this.candidates = candidates;
+      this.endpoints = endpoints;
     }
 
     void attempt() {
@@ -936,8 +935,7 @@ public final class LoopServer implements AutoCloseable {
         worker = next.get();
         status = 0;
         try {
-          Endpoint endpoint =
-              upstream.endpoint(WorkerEndpoint.base(worker.worker().getSpec(), call.service()));
+          Endpoint endpoint = endpoints.get(worker);
           byte[] h = upstream.head(endpoint, call.path(), call.query(), call.body().length);
           ByteBuffer request = ByteBuffer.allocate(h.length + call.body().length);
           request.put(h).put(call.body()).flip();
@@ -1043,7 +1041,7 @@ public final class LoopServer implements AutoCloseable {
             || !digit(a[11])) {
           throw new IllegalArgumentException(
               "not an HTTP/1.x answer: "
-                  + abbreviate(
+                  + UpstreamClient.abbreviate(
                       new String(a, 0, Math.max(0, lineEnd), StandardCharsets.ISO_8859_1)));
         }
         int code = (a[9] - '0') * 100 + (a[10] - '0') * 10 + (a[11] - '0');
@@ -1137,7 +1135,6 @@ public final class LoopServer implements AutoCloseable {
                 : ByteBuffer.allocate(
                     (int) Math.min(Router.PASS_THROUGH_OVER + 1, length < 0 ? BUFFER : length));
         bodyBytes = 0;
-        passed = 0;
         return true;
       }
     }
@@ -1167,21 +1164,15 @@ public final class LoopServer implements AutoCloseable {
         }
         return;
       }
-      int n = untilClose ? len : (int) Math.min(len, length - received());
+      int n = untilClose ? len : (int) Math.min(len, length - bodyBytes);
       data(b.array(), 0, n);
       drop(b, n);
-      if (up == source && !untilClose && received() == length) {
+      if (up == source && !untilClose && bodyBytes == length) {
         if (b.position() > 0) {
           keepAlive = false;
         }
         complete();
       }
-    }
-
-    private long bodyBytes;
-
-    private long received() {
-      return bodyBytes;
     }
 
     /** A piece of the answer's body (decoded). */
@@ -1195,16 +1186,15 @@ public final class LoopServer implements AutoCloseable {
         return;
       }
       if (whole.remaining() < n) {
-        if (declined || bodyBytes > Router.PASS_THROUGH_OVER) {
-          if (declined) {
-            // Only the start of a refusal is shown; the rest is not read.
-            int room = whole.remaining();
-            whole.put(a, off, room);
-            keepAlive = false;
-            bodyBytes = Long.MIN_VALUE / 2; // never "complete" by length
-            refuse();
-            return;
-          }
+        if (declined) {
+          // Only the start of a refusal is shown; the rest is not read (the attempt ends here, so
+          // body() stops feeding this answer: up is no longer its connection).
+          whole.put(a, off, whole.remaining());
+          keepAlive = false;
+          refuse();
+          return;
+        }
+        if (bodyBytes > Router.PASS_THROUGH_OVER) {
           // Longer than is held: passed on chunked from here on.
           passing = true;
           client.start(status, contentType, -1);
@@ -1225,11 +1215,10 @@ public final class LoopServer implements AutoCloseable {
 
     /** Passes a piece of a large answer on (chunked when it has no length). */
     private void pass(byte[] a, int off, int n) {
-      passed += n;
-      if (length < 0 && passed > settings.maxBodyBytes()) {
+      if (length < 0 && bodyBytes > settings.maxBodyBytes()) { // bodyBytes counts this piece
         router.overCap(call, worker);
         finishAttempt(false);
-        client.abort();
+        client.close(); // short of the answer's end: the client sees it cut off
         return;
       }
       ByteBuffer piece;
@@ -1331,7 +1320,7 @@ public final class LoopServer implements AutoCloseable {
       router.failed(worker.name(), call, f);
       router.metrics().outcome(call.route(), "worker_failed");
       finishAttempt(false);
-      client.abort();
+      client.close(); // short of the answer's end: the client sees it cut off
     }
 
     /** The client went away: the worker's call is dropped (which cancels it on most servers). */
@@ -1386,19 +1375,16 @@ public final class LoopServer implements AutoCloseable {
       } catch (IOException e) {
         Forward f = owner;
         close();
-        f.failed(
-            new UpstreamFailure(
-                Kind.NOT_SENT, "connection lost while sending: " + UpstreamClient.describe(e)));
+        f.failed(UpstreamClient.lostWhileSending(e));
         return;
       }
+      deadline = System.nanoTime() + upstreamTimeoutNanos;
       if (out.hasRemaining()) {
         key.interestOps(SelectionKey.OP_WRITE);
-        deadline = System.nanoTime() + settings.upstreamTimeout().toNanos();
         return;
       }
       out = null;
       key.interestOps(SelectionKey.OP_READ);
-      deadline = System.nanoTime() + settings.upstreamTimeout().toNanos();
     }
 
     @Override
@@ -1426,8 +1412,7 @@ public final class LoopServer implements AutoCloseable {
       }
       if (k.isReadable()) {
         if (owner == null) {
-          close(); // a close (or stray bytes) while idle in the pool
-          loop.forget(this);
+          close(); // a close (or stray bytes) while idle: pooled() skips it
           return;
         }
         if (!in.hasRemaining()) {
@@ -1445,7 +1430,7 @@ public final class LoopServer implements AutoCloseable {
           return;
         }
         received += n;
-        deadline = System.nanoTime() + settings.upstreamTimeout().toNanos();
+        deadline = System.nanoTime() + upstreamTimeoutNanos;
         owner.answerBytes();
       }
     }
@@ -1461,7 +1446,7 @@ public final class LoopServer implements AutoCloseable {
       if (key.isValid()) {
         key.interestOps(SelectionKey.OP_READ);
       }
-      deadline = System.nanoTime() + settings.upstreamTimeout().toNanos();
+      deadline = System.nanoTime() + upstreamTimeoutNanos;
       if (in.position() > 0 && owner != null) {
         owner.answerBytes();
       }
@@ -1487,7 +1472,7 @@ public final class LoopServer implements AutoCloseable {
       owner = null;
       loop.timed.remove(this);
       key.cancel();
-      closeQuietly(channel);
+      UpstreamClient.closeQuietly(channel);
     }
 
     @Override
@@ -1498,11 +1483,7 @@ public final class LoopServer implements AutoCloseable {
       Forward f = owner;
       boolean wasConnecting = connecting;
       close();
-      f.failed(
-          wasConnecting
-              ? new UpstreamFailure(
-                  Kind.NOT_SENT, "connect timed out after " + seconds(settings.connectTimeout()))
-              : upstream.timedOut());
+      f.failed(wasConnecting ? upstream.connectTimedOut() : upstream.timedOut());
     }
 
     @Override
@@ -1550,7 +1531,7 @@ public final class LoopServer implements AutoCloseable {
         k = ch.register(loop.selector, 0, this);
       } catch (IOException e) {
         LOG.log(Level.WARNING, "cannot reach the internal listener: " + e);
-        closeQuietly(ch);
+        UpstreamClient.closeQuietly(ch);
         client.close();
         this.inner = null;
         this.innerKey = null;
@@ -1695,7 +1676,7 @@ public final class LoopServer implements AutoCloseable {
       if (innerKey != null) {
         innerKey.cancel();
       }
-      closeQuietly(inner);
+      UpstreamClient.closeQuietly(inner);
       client.close();
     }
 
@@ -1767,23 +1748,5 @@ public final class LoopServer implements AutoCloseable {
       }
     }
     return false;
-  }
-
-  private static String abbreviate(String s) {
-    return s.length() > 80 ? s.substring(0, 80) + "..." : s;
-  }
-
-  private static String seconds(Duration d) {
-    return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
-  }
-
-  private static void closeQuietly(AutoCloseable c) {
-    if (c != null) {
-      try {
-        c.close();
-      } catch (Exception e) {
-        // closing anyway
-      }
-    }
   }
 }

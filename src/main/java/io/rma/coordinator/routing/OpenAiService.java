@@ -27,14 +27,11 @@ import java.util.TreeSet;
 public final class OpenAiService implements HttpService {
   private static final String LLM_SERVICE = "vllm";
 
-  private final Router router;
   private final Pool pool;
   private final ServiceCatalogue catalogue;
   private final InferenceRouting.OnHelidon onHelidon;
 
-  OpenAiService(
-      Router router, Pool pool, ServiceCatalogue catalogue, InferenceRouting.OnHelidon onHelidon) {
-    this.router = router;
+  OpenAiService(Pool pool, ServiceCatalogue catalogue, InferenceRouting.OnHelidon onHelidon) {
     this.pool = pool;
     this.catalogue = catalogue;
     this.onHelidon = onHelidon;
@@ -48,26 +45,19 @@ public final class OpenAiService implements HttpService {
         .get("/models", (req, res) -> models(new HelidonExchange(req, res)));
   }
 
-  void completions(byte[] raw, Exchange ex) {
-    forward(raw, ex, "openai-completions", "/completions");
+  Router.Call completions(byte[] raw, Exchange ex) {
+    return call(raw, "openai-completions", "/completions");
   }
 
-  void chat(byte[] raw, Exchange ex) {
-    forward(raw, ex, "openai-chat", "/chat/completions");
+  Router.Call chat(byte[] raw, Exchange ex) {
+    return call(raw, "openai-chat", "/chat/completions");
   }
 
-  private void forward(byte[] raw, Exchange ex, String route, String suffix) {
+  private Router.Call call(byte[] raw, String route, String suffix) {
     ServiceDefinition service = InferenceService.service(catalogue, LLM_SERVICE, route);
     InferenceBodies.Peek body = InferenceBodies.peek(raw);
-    router.forward(
-        new Router.Call(
-            route,
-            service,
-            body.model(),
-            openAiPrefix(service.path()) + suffix,
-            raw,
-            body.stream()),
-        ex);
+    return new Router.Call(
+        route, service, body.model(), openAiPrefix(service.path()) + suffix, raw, body.stream());
   }
 
   /** {@code /v1/completions} gives {@code /v1}; a path not ending in /completions gives /v1. */

@@ -98,11 +98,14 @@ public final class Router {
     }
   }
 
-  void forward(Call call, Exchange ex) {
-    if (ex instanceof LoopServer.Deferring deferring) {
-      deferring.defer(call); // the event loop goes on with it (LoopServer)
-      return;
+  /** Sends a handler's call, if it made one (null: the handler answered itself). */
+  void send(Call call, Exchange ex) {
+    if (call != null) {
+      forward(call, ex);
     }
+  }
+
+  void forward(Call call, Exchange ex) {
     WorkerSelectionPolicy.Candidates candidates = candidates(call);
     if (candidates.isEmpty() && !candidates.pullWorkers().isEmpty()) {
       if (call.stream()) {

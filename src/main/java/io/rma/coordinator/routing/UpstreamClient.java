@@ -55,13 +55,13 @@ import javax.net.ssl.SSLSocketFactory;
  * machine that halves the requests per second the coordinator can pass on. See docs/routing.md.
  */
 final class UpstreamClient implements AutoCloseable {
-  private static final int MAX_IDLE_PER_ENDPOINT = 256;
+  static final int MAX_IDLE_PER_ENDPOINT = 256;
 
   /**
    * Below the 5 s after which uvicorn (vLLM, most Python workers) closes an idle connection: the
    * coordinator drops a connection before the worker can, so the two never race.
    */
-  private static final Duration MAX_IDLE = Duration.ofSeconds(4);
+  static final Duration MAX_IDLE = Duration.ofSeconds(4);
 
   private static final int MAX_HEADER_BYTES = 64 * 1024;
   private static final int BUFFER = 8192;
@@ -205,9 +205,7 @@ final class UpstreamClient implements AutoCloseable {
       c.write(head, body);
     } catch (IOException e) {
       c.close();
-      // The worker closed or reset before it had the whole request: nothing can have started.
-      throw new UpstreamFailure(
-          UpstreamFailure.Kind.NOT_SENT, "connection lost while sending: " + describe(e));
+      throw lostWhileSending(e);
     }
     try {
       return readAnswer(c);
@@ -309,7 +307,7 @@ final class UpstreamClient implements AutoCloseable {
     return end == name.length() && line.regionMatches(true, 0, name, 0, end);
   }
 
-  private static String abbreviate(String s) {
+  static String abbreviate(String s) {
     return s.length() <= 80 ? s : s.substring(0, 80) + "...";
   }
 
@@ -499,7 +497,7 @@ final class UpstreamClient implements AutoCloseable {
     if (find(e, ConnectException.class) != null) {
       why = "connection refused";
     } else if (find(e, SocketTimeoutException.class) != null) {
-      why = "connect timed out after " + seconds(connectTimeout);
+      return connectTimedOut();
     } else if (find(e, UnknownHostException.class) != null) {
       why = "unknown host";
     } else if (find(e, NoRouteToHostException.class) != null
@@ -511,6 +509,17 @@ final class UpstreamClient implements AutoCloseable {
       why = "could not connect: " + describe(e);
     }
     return new UpstreamFailure(UpstreamFailure.Kind.NOT_SENT, why);
+  }
+
+  UpstreamFailure connectTimedOut() {
+    return new UpstreamFailure(
+        UpstreamFailure.Kind.NOT_SENT, "connect timed out after " + seconds(connectTimeout));
+  }
+
+  /** The worker closed or reset before it had the whole request: nothing can have started. */
+  static UpstreamFailure lostWhileSending(IOException e) {
+    return new UpstreamFailure(
+        UpstreamFailure.Kind.NOT_SENT, "connection lost while sending: " + describe(e));
   }
 
   UpstreamFailure timedOut() {
@@ -540,7 +549,7 @@ final class UpstreamClient implements AutoCloseable {
     return null;
   }
 
-  private static void closeQuietly(AutoCloseable c) {
+  static void closeQuietly(AutoCloseable c) {
     if (c != null) {
       try {
         c.close();
