@@ -5,7 +5,7 @@ import io.helidon.webclient.http1.Http1Client;
 import io.helidon.webclient.http1.Http1ClientRequest;
 import io.helidon.webclient.http1.Http1ClientResponse;
 import io.helidon.webserver.WebServer;
-import io.rma.coordinator.runtime.ConfigLoader;
+import io.rma.coordinator.config.ConfigLoader;
 import io.rma.coordinator.runtime.Coordinator;
 import io.rma.coordinator.tasks.TaskRejection;
 import java.time.Clock;

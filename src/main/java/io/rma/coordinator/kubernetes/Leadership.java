@@ -26,7 +26,7 @@ public final class Leadership {
    * @param onTakeover run when this replica becomes the leader, before it reconciles anything
    * @param onLostLease run when the Lease was lost while running (production: exit the process)
    */
-  Leadership(boolean leaderFromStart, Runnable onTakeover, Runnable onLostLease) {
+  public Leadership(boolean leaderFromStart, Runnable onTakeover, Runnable onLostLease) {
     this.leader = leaderFromStart;
     this.onTakeover = onTakeover;
     this.onLostLease = onLostLease;
@@ -42,12 +42,12 @@ public final class Leadership {
   }
 
   /** Marks a deliberate stop, so that giving up the Lease is not taken for losing it. */
-  void stopping() {
+  public void stopping() {
     stopping = true;
     leader = false;
   }
 
-  LeaderCallbacks callbacks(String identity) {
+  public LeaderCallbacks callbacks(String identity) {
     return new LeaderCallbacks(
         () -> {
           LOG.log(Level.INFO, identity + " took the lease: now reconciling and serving");

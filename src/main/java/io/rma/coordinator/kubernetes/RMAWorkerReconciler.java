@@ -11,12 +11,12 @@ import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInbound
 import io.rma.coordinator.api.v1alpha1.RMAWorker;
 import io.rma.coordinator.api.v1alpha1.RMAWorkerStatus;
 import io.rma.coordinator.api.v1alpha1.WorkerPhase;
-import io.rma.coordinator.health.CompletedTasks;
-import io.rma.coordinator.health.HealthSettings;
-import io.rma.coordinator.health.PhasePolicy;
-import io.rma.coordinator.health.Pool;
-import io.rma.coordinator.health.WorkerStatusPolicy;
-import io.rma.coordinator.health.WorkerStatusPolicy.CoverageEntry;
+import io.rma.coordinator.pool.CompletedTasks;
+import io.rma.coordinator.pool.HealthSettings;
+import io.rma.coordinator.pool.PhasePolicy;
+import io.rma.coordinator.pool.Pool;
+import io.rma.coordinator.pool.WorkerStatusPolicy;
+import io.rma.coordinator.pool.WorkerStatusPolicy.CoverageEntry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -53,7 +53,7 @@ public final class RMAWorkerReconciler implements Reconciler<RMAWorker> {
 
   private final CompletedTasks completed;
 
-  RMAWorkerReconciler(
+  public RMAWorkerReconciler(
       KubernetesWorkerStore store,
       Pool pool,
       PhasePolicy phases,
@@ -78,12 +78,12 @@ public final class RMAWorkerReconciler implements Reconciler<RMAWorker> {
   }
 
   /** Asks for a reconcile of one worker now (a heartbeat changed its phase, or a takeover). */
-  void nudge(String name) {
+  public void nudge(String name) {
     nudges.propagateEvent(new ResourceID(name, store.namespace()));
   }
 
   /** Reconciles finished so far (tests wait on it). */
-  long reconciles() {
+  public long reconciles() {
     return reconciles.get();
   }
 

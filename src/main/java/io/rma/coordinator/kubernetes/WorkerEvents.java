@@ -18,22 +18,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * phase change and one when a worker is pruned. An Event that cannot be written is logged and
  * dropped; it never fails a reconcile.
  */
-final class WorkerEvents {
+public final class WorkerEvents {
   private static final Logger LOG = System.getLogger(WorkerEvents.class.getName());
-  static final String COMPONENT = "rma-coordinator";
+  public static final String COMPONENT = "rma-coordinator";
 
   private final KubernetesClient client;
   private final Clock clock;
   private final String instance;
   private final AtomicLong sequence = new AtomicLong();
 
-  WorkerEvents(KubernetesClient client, Clock clock, String instance) {
+  public WorkerEvents(KubernetesClient client, Clock clock, String instance) {
     this.client = client;
     this.clock = clock;
     this.instance = instance;
   }
 
-  void phaseChanged(RMAWorker w, WorkerPhase from, WorkerPhase to, String message) {
+  public void phaseChanged(RMAWorker w, WorkerPhase from, WorkerPhase to, String message) {
     boolean bad = to == WorkerPhase.Offline || to == WorkerPhase.Degraded;
     emit(
         w,
@@ -42,7 +42,7 @@ final class WorkerEvents {
         (from == null ? "phase " + to : "phase " + from + " -> " + to) + ": " + message);
   }
 
-  void pruned(RMAWorker w, String message) {
+  public void pruned(RMAWorker w, String message) {
     emit(w, "Normal", "WorkerPruned", message);
   }
 

@@ -50,11 +50,14 @@ public record RoutingSettings(
     }
   }
 
-  /** The limit on request bytes held at once ({@code inflightBodyBytes}, or its default). */
+  /**
+   * The limit on request bytes held at once: {@code inflightBodyBytes}, or by default a quarter of
+   * the heap and never less than one body of the largest accepted size.
+   */
   public long inflightBodyLimit() {
     return inflightBodyBytes > 0
         ? inflightBodyBytes
-        : io.rma.coordinator.web.BodyBudget.defaultLimit(maxBodyBytes);
+        : Math.max(maxBodyBytes, Runtime.getRuntime().maxMemory() / 4);
   }
 
   public static RoutingSettings defaults() {

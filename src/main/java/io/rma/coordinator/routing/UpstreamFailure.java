@@ -1,9 +1,9 @@
 package io.rma.coordinator.routing;
 
 /** A call to a worker that produced no usable answer. */
-final class UpstreamFailure extends Exception {
+public final class UpstreamFailure extends Exception {
   /** How far the call got, which decides whether another worker may be tried. */
-  enum Kind {
+  public enum Kind {
     /** Nothing reached the worker (refused, unreachable, connect timeout): safe to fail over. */
     NOT_SENT,
     /**
@@ -24,12 +24,12 @@ final class UpstreamFailure extends Exception {
 
   private final Kind kind;
 
-  UpstreamFailure(Kind kind, String message) {
+  public UpstreamFailure(Kind kind, String message) {
     super(message, null, false, false);
     this.kind = kind;
   }
 
-  Kind kind() {
+  public Kind kind() {
     return kind;
   }
 }

@@ -1,10 +1,10 @@
 package io.rma.coordinator.routing;
 
 import io.rma.coordinator.api.v1alpha1.RMAWorkerSpec;
-import io.rma.coordinator.registration.ServiceCatalogue.ServiceDefinition;
+import io.rma.coordinator.pool.ServiceCatalogue.ServiceDefinition;
 
 /** Where a worker's service is reached. */
-final class WorkerEndpoint {
+public final class WorkerEndpoint {
   private WorkerEndpoint() {}
 
   /**
@@ -12,7 +12,7 @@ final class WorkerEndpoint {
    * worker declared, or the catalogue's port for the service; without a trailing slash. Null when
    * the worker gave no address.
    */
-  static String base(RMAWorkerSpec spec, ServiceDefinition service) {
+  public static String base(RMAWorkerSpec spec, ServiceDefinition service) {
     if (spec == null) {
       return null;
     }

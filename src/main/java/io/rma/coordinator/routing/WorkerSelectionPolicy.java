@@ -3,7 +3,7 @@ package io.rma.coordinator.routing;
 import io.rma.coordinator.api.v1alpha1.RMAWorkerSpec;
 import io.rma.coordinator.api.v1alpha1.WorkerMode;
 import io.rma.coordinator.api.v1alpha1.WorkerPhase;
-import io.rma.coordinator.health.WorkerView;
+import io.rma.coordinator.pool.WorkerView;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -33,7 +33,7 @@ import java.util.random.RandomGenerator;
  */
 public final class WorkerSelectionPolicy {
   /** A worker's reported load of 1.0 weighs as much as this many requests in flight. */
-  static final double LOAD_WEIGHT = 10;
+  public static final double LOAD_WEIGHT = 10;
 
   private final double loadCeiling;
   private final OutlierEjection ejection;
@@ -211,7 +211,7 @@ public final class WorkerSelectionPolicy {
     return Optional.empty();
   }
 
-  double score(WorkerView w) {
+  public double score(WorkerView w) {
     return inFlight.applyAsInt(w.name()) + (w.load() == null ? 0 : w.load()) * LOAD_WEIGHT;
   }
 

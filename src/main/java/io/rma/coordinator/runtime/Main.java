@@ -1,7 +1,8 @@
 package io.rma.coordinator.runtime;
 
 import io.helidon.logging.common.LogConfig;
-import io.rma.coordinator.kubernetes.KubernetesMode;
+import io.rma.coordinator.config.ConfigLoader;
+import io.rma.coordinator.config.CoordinatorConfig;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;

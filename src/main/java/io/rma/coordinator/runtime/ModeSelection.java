@@ -1,6 +1,6 @@
 package io.rma.coordinator.runtime;
 
-import io.rma.coordinator.runtime.CoordinatorConfig.Mode;
+import io.rma.coordinator.config.CoordinatorConfig.Mode;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

@@ -1,7 +1,7 @@
 package io.rma.coordinator.runtime;
 
 import io.helidon.webserver.WebServer;
-import io.rma.coordinator.routing.LoopServer;
+import io.rma.coordinator.http.LoopServer;
 import java.time.Duration;
 
 /**

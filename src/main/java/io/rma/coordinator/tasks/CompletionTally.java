@@ -1,6 +1,6 @@
 package io.rma.coordinator.tasks;
 
-import io.rma.coordinator.health.CompletedTasks;
+import io.rma.coordinator.pool.CompletedTasks;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;

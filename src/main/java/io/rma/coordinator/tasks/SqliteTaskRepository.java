@@ -3,8 +3,8 @@ package io.rma.coordinator.tasks;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.rma.coordinator.store.SqliteFiles;
-import io.rma.coordinator.store.StoreException;
+import io.rma.coordinator.pool.SqliteFiles;
+import io.rma.coordinator.pool.StoreException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -18,7 +18,7 @@ import java.util.List;
 
 /**
  * The tasks table in standalone mode's database file ({@code DATABASE_PATH}), next to the workers
- * table of {@link io.rma.coordinator.store.SqliteWorkerRepository} but on a connection of its own:
+ * table of {@link io.rma.coordinator.pool.SqliteWorkerRepository} but on a connection of its own:
  * in WAL mode the two take turns writing, and worker writes are rare.
  *
  * <p>Same durability settings as the workers table ({@code synchronous=FULL}): a batch is on disk

@@ -1,6 +1,6 @@
 package io.rma.coordinator.tasks;
 
-import io.rma.coordinator.store.StoreException;
+import io.rma.coordinator.pool.StoreException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;

@@ -3,7 +3,7 @@ package io.rma.coordinator.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.helidon.webclient.api.WebClient;
-import io.rma.coordinator.runtime.ConfigLoader;
+import io.rma.coordinator.config.ConfigLoader;
 import io.rma.coordinator.runtime.Coordinator;
 import io.rma.coordinator.runtime.Server;
 import java.time.Clock;

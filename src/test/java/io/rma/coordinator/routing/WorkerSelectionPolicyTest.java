@@ -6,7 +6,8 @@ import io.rma.coordinator.api.v1alpha1.RMAWorker;
 import io.rma.coordinator.api.v1alpha1.RMAWorkerSpec;
 import io.rma.coordinator.api.v1alpha1.WorkerMode;
 import io.rma.coordinator.api.v1alpha1.WorkerPhase;
-import io.rma.coordinator.health.WorkerView;
+import io.rma.coordinator.http.OpenAiService;
+import io.rma.coordinator.pool.WorkerView;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -185,7 +186,7 @@ class WorkerSelectionPolicyTest {
   @Test
   void endpointIsTheTunnelElseTheAddressWithTheDeclaredOrCataloguePort() {
     var vllm =
-        new io.rma.coordinator.registration.ServiceCatalogue.ServiceDefinition(
+        new io.rma.coordinator.pool.ServiceCatalogue.ServiceDefinition(
             "vllm", 1, "img", 8000, Map.of(), "/v1/completions", false);
     RMAWorkerSpec spec = new RMAWorkerSpec();
     spec.setIpAddress("10.0.0.7");

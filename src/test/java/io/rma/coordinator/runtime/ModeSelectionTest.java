@@ -2,7 +2,7 @@ package io.rma.coordinator.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.rma.coordinator.runtime.CoordinatorConfig.Mode;
+import io.rma.coordinator.config.CoordinatorConfig.Mode;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

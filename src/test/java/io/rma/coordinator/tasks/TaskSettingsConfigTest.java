@@ -3,7 +3,7 @@ package io.rma.coordinator.tasks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.rma.coordinator.runtime.ConfigLoader;
+import io.rma.coordinator.config.ConfigLoader;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

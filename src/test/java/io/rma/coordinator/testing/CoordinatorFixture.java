@@ -2,7 +2,7 @@ package io.rma.coordinator.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.rma.coordinator.runtime.ConfigLoader;
+import io.rma.coordinator.config.ConfigLoader;
 import io.rma.coordinator.runtime.Coordinator;
 import io.rma.coordinator.runtime.Server;
 import java.io.IOException;

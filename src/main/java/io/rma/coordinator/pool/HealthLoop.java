@@ -1,0 +1,175 @@
+package io.rma.coordinator.pool;
+
+import io.rma.coordinator.api.v1alpha1.RMAWorker;
+import io.rma.coordinator.api.v1alpha1.RMAWorkerStatus;
+import io.rma.coordinator.api.v1alpha1.WorkerPhase;
+import io.rma.coordinator.pool.WorkerStatusPolicy.CoverageEntry;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Standalone mode's reconciler: on a schedule, applies {@link PhasePolicy} and {@link
+ * WorkerStatusPolicy} to every worker, writes a status only when a decision changed or the
+ * keepalive is due, and removes workers silent past the prune window.
+ */
+public final class HealthLoop implements AutoCloseable {
+  private static final Logger LOG = System.getLogger(HealthLoop.class.getName());
+
+  private final Pool pool;
+  private final PhasePolicy phases;
+  private final WorkerStatusPolicy statuses;
+  private final HealthSettings settings;
+  private final CompletedTasks completed;
+  private final Map<String, Instant> lastWritten = new ConcurrentHashMap<>();
+  private ScheduledExecutorService scheduler;
+  private boolean pausedLogged;
+
+  /** What one pass did. */
+  public record Pass(int workers, int statusWrites, List<String> pruned, boolean prunePaused) {}
+
+  public HealthLoop(
+      Pool pool, PhasePolicy phases, WorkerStatusPolicy statuses, HealthSettings settings) {
+    this(pool, phases, statuses, settings, CompletedTasks.NONE);
+  }
+
+  /**
+   * @param completed results counted since the last pass, added to {@code tasksCompleted}
+   */
+  public HealthLoop(
+      Pool pool,
+      PhasePolicy phases,
+      WorkerStatusPolicy statuses,
+      HealthSettings settings,
+      CompletedTasks completed) {
+    this.pool = pool;
+    this.phases = phases;
+    this.statuses = statuses;
+    this.settings = settings;
+    this.completed = completed;
+  }
+
+  /** Runs passes every {@code period} on a daemon thread. */
+  public synchronized void start(Duration period) {
+    scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("rma-health-loop").daemon().unstarted(r));
+    scheduler.scheduleWithFixedDelay(
+        this::runQuietly, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void runQuietly() {
+    try {
+      runOnce();
+    } catch (RuntimeException e) {
+      // The next pass tries again; one bad pass must not stop the loop.
+      LOG.log(Level.WARNING, "health pass failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** One pass over the pool; tests call this directly with a moved clock. */
+  public synchronized Pass runOnce() {
+    Instant now = pool.clock().instant();
+    List<RMAWorker> workers = pool.store().list();
+    List<PhasePolicy.Member> members = workers.stream().map(pool::member).toList();
+    PhasePolicy.Verdict verdict = phases.evaluate(members, now, pool.startedAt());
+    if (verdict.prunePaused() != pausedLogged) {
+      pausedLogged = verdict.prunePaused();
+      LOG.log(
+          pausedLogged ? Level.WARNING : Level.INFO,
+          pausedLogged
+              ? "pruning paused: "
+                  + verdict.stale()
+                  + " of "
+                  + workers.size()
+                  + " workers are stale, the coordinator's own network is the likelier fault"
+              : "pruning resumed");
+    }
+    for (String name : verdict.prune()) {
+      if (pool.store().delete(name)) {
+        pool.heartbeats().forget(name);
+        completed.forget(name);
+        lastWritten.remove(name);
+        LOG.log(
+            Level.INFO,
+            "pruned worker " + name + ": silent for more than " + settings.pruneAfter());
+      }
+    }
+    // Updated as the pass assigns services, so two new workers in one pass fill two gaps.
+    Map<String, CoverageEntry> coverage = new LinkedHashMap<>();
+    for (RMAWorker w : workers) {
+      String name = w.getMetadata().getName();
+      coverage.put(
+          name,
+          new CoverageEntry(
+              name,
+              WorkerStatusPolicy.servicesOf(w.getSpec(), w.getStatus()),
+              verdict.phases().get(name) == WorkerPhase.Offline));
+    }
+    int writes = 0;
+    for (RMAWorker w : workers) {
+      String name = w.getMetadata().getName();
+      if (verdict.prune().contains(name)) {
+        continue;
+      }
+      RMAWorkerStatus current = w.getStatus();
+      WorkerPhase phase = verdict.phases().get(name);
+      RMAWorkerStatus desired =
+          statuses.desired(
+              Objects.requireNonNullElse(w.getMetadata().getGeneration(), 1L),
+              w.getSpec(),
+              current,
+              phase,
+              pool.heartbeats().last(name).orElse(null),
+              () -> WorkerStatusPolicy.coverage(coverage.values(), name),
+              now);
+      long results = completed.addTo(name, desired);
+      coverage.put(
+          name,
+          new CoverageEntry(
+              name,
+              WorkerStatusPolicy.servicesOf(w.getSpec(), desired),
+              phase == WorkerPhase.Offline));
+      if (WorkerStatusPolicy.needsWrite(
+          current,
+          desired,
+          lastWritten.computeIfAbsent(name, n -> now),
+          settings.statusKeepalive(),
+          now)) {
+        if (pool.store().updateStatus(name, desired)) {
+          completed.written(name, results);
+          writes++;
+          lastWritten.put(name, now);
+          if (current == null || current.getPhase() != phase) {
+            LOG.log(
+                Level.INFO,
+                "worker "
+                    + name
+                    + " is "
+                    + phase
+                    + (current == null || current.getPhase() == null
+                        ? ""
+                        : " (was " + current.getPhase() + ")"));
+          }
+        }
+      }
+    }
+    return new Pass(workers.size(), writes, verdict.prune(), verdict.prunePaused());
+  }
+
+  @Override
+  public synchronized void close() {
+    if (scheduler != null) {
+      scheduler.shutdownNow();
+    }
+  }
+}

@@ -1,0 +1,31 @@
+package io.rma.coordinator.pool;
+
+import io.rma.coordinator.pool.ServiceCatalogue.ServiceDefinition;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Fills gaps: a new worker gets the service of its tier that the fewest workers run now; ties go to
+ * the service listed first in the catalogue.
+ */
+public final class ServiceAssignmentPolicy {
+  private final ServiceCatalogue catalogue;
+
+  public ServiceAssignmentPolicy(ServiceCatalogue catalogue) {
+    this.catalogue = catalogue;
+  }
+
+  /**
+   * @param tier the new worker's tier
+   * @param coverage how many workers (not counting the new one) run each service now
+   * @return the service to assign, or empty when the catalogue has none for the tier
+   */
+  public Optional<ServiceDefinition> assign(int tier, Map<String, Integer> coverage) {
+    List<ServiceDefinition> candidates = catalogue.forTier(tier);
+    // Stream.min keeps the first of equal elements, so ties follow catalogue order.
+    return candidates.stream()
+        .min(Comparator.comparingInt(s -> coverage.getOrDefault(s.name(), 0)));
+  }
+}
