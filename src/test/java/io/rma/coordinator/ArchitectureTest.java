@@ -48,4 +48,26 @@ class ArchitectureTest {
             "io.rma.coordinator.runtime..")
         .check(classes);
   }
+
+  /** Helidon is the one HTTP stack: no sockets, selectors or servers of our own in src/main. */
+  @Test
+  void noSocketServersOrSelectorsOfOurOwn() {
+    noClasses()
+        .should()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName(java.nio.channels.SocketChannel.class.getName())
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName(java.nio.channels.ServerSocketChannel.class.getName())
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName(java.nio.channels.Selector.class.getName())
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName(java.net.ServerSocket.class.getName())
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName(java.net.Socket.class.getName())
+        .check(classes);
+  }
 }

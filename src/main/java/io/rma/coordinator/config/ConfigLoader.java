@@ -43,6 +43,16 @@ public final class ConfigLoader {
   private static final Path SERVICE_ACCOUNT_NAMESPACE =
       Path.of("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
 
+  private static final System.Logger LOG = System.getLogger(ConfigLoader.class.getName());
+
+  /** Settings that no longer exist, and why: given anyway, they are a warning, not a failure. */
+  private static final Map<String, String> RETIRED =
+      Map.of(
+          "EVENT_LOOPS",
+          "inference is served by Helidon's web server alone (docs/routing.md)",
+          "INFERENCE_FAST_PATH",
+          "inference is served by Helidon's web server alone (docs/routing.md)");
+
   private final Map<String, String> env;
   private final JsonNode file;
 
@@ -73,6 +83,14 @@ public final class ConfigLoader {
   }
 
   private CoordinatorConfig build() {
+    RETIRED.forEach(
+        (name, why) -> {
+          if (text(name) != null) {
+            LOG.log(
+                System.Logger.Level.WARNING,
+                "RMA_" + name + " is no longer a setting and is ignored: " + why);
+          }
+        });
     Duration heartbeat =
         setting("HEARTBEAT_INTERVAL", ConfigLoader::duration, Duration.ofSeconds(30));
     Duration offline = setting("OFFLINE_AFTER", ConfigLoader::duration, heartbeat.multipliedBy(3));
@@ -194,22 +212,9 @@ public final class ConfigLoader {
                 "EJECT_AFTER_FAILURES",
                 setting("EJECT_AFTER_FAILURES", Integer::parseInt, d.ejectAfterFailures())),
         positive("EJECT_FOR", setting("EJECT_FOR", ConfigLoader::duration, d.ejectFor())),
-        setting("INFERENCE_FAST_PATH", ConfigLoader::bool, d.fastPath()),
         inflightBodyBytes(maxInferenceBody),
         positive("BODY_TIMEOUT", setting("BODY_TIMEOUT", ConfigLoader::duration, d.bodyTimeout())),
-        setting("EVENT_LOOPS", ConfigLoader::eventLoops, d.eventLoops()));
-  }
-
-  /** {@code RMA_EVENT_LOOPS}: {@code auto} (one per processor), or 0 (off) to 64. */
-  private static int eventLoops(String v) {
-    if (v.equalsIgnoreCase("auto")) {
-      return RoutingSettings.defaultEventLoops();
-    }
-    int n = Integer.parseInt(v);
-    if (n < 0 || n > 64) {
-      throw new IllegalArgumentException("must be auto, or between 0 (off) and 64");
-    }
-    return n;
+        positive("HEAD_TIMEOUT", setting("HEAD_TIMEOUT", ConfigLoader::duration, d.headTimeout())));
   }
 
   /**

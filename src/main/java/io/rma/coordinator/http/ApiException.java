@@ -10,6 +10,7 @@ public class ApiException extends RuntimeException {
   private final int status;
   private final Map<String, Object> extra;
   private final String code;
+  private boolean closeConnection;
 
   public ApiException(int status, String detail) {
     this(status, detail, Map.of());
@@ -37,6 +38,19 @@ public class ApiException extends RuntimeException {
 
   public Map<String, Object> extra() {
     return extra;
+  }
+
+  /**
+   * Marks this error as the last answer on its connection: the connection closes after it (a
+   * request whose body framing broke, so the bytes after it cannot be trusted).
+   */
+  public ApiException closingConnection() {
+    closeConnection = true;
+    return this;
+  }
+
+  public boolean closesConnection() {
+    return closeConnection;
   }
 
   /** The OpenAI {@code error.code}, or null. */

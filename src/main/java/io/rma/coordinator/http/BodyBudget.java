@@ -6,9 +6,6 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -29,32 +26,23 @@ public final class BodyBudget {
   /** At most one warning in this many nanoseconds: a flood of rejections is one log line. */
   private static final long WARN_EVERY_NANOS = 10_000_000_000L;
 
-  private static final BodyBudget UNLIMITED = new BodyBudget(Long.MAX_VALUE, null, false);
+  private static final BodyBudget UNLIMITED = new BodyBudget(Long.MAX_VALUE, null, null, false);
 
   private final long limit;
   private final long timeoutNanos;
-  private final Set<Hold> reading = ConcurrentHashMap.newKeySet();
-  private final ScheduledExecutorService watchdog;
+  private final Deadlines deadlines;
   private final AtomicLong held = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
   private final AtomicLong lastWarning = new AtomicLong(System.nanoTime() - WARN_EVERY_NANOS);
   private final Counter rejections;
 
-  private BodyBudget(long limit, Duration timeout, boolean metrics) {
+  private BodyBudget(long limit, Deadlines deadlines, Duration timeout, boolean metrics) {
     if (limit < 1) {
       throw new IllegalArgumentException("the body budget must be at least 1 byte");
     }
     this.limit = limit;
-    if (timeout != null) {
-      this.timeoutNanos = timeout.toNanos();
-      // Deadlines are checked every tenth of the timeout (50 ms to 1 s): noticed at most that late.
-      this.watchdog =
-          Watchdog.start(
-              "rma-body-deadlines", Math.clamp(timeout.toMillis() / 10, 50, 1000), this::expire);
-    } else {
-      this.timeoutNanos = 0;
-      this.watchdog = null;
-    }
+    this.deadlines = timeout == null ? null : deadlines;
+    this.timeoutNanos = timeout == null ? 0 : timeout.toNanos();
     if (metrics) {
       this.rejections =
           Metrics.getOrCreate(
@@ -67,27 +55,13 @@ public final class BodyBudget {
   }
 
   /**
-   * A budget of {@code limit} bytes, its refusals counted in the metrics. A body that holds budget
-   * and gets no more bytes for {@code timeout} has its connection closed (the thread reading it is
-   * interrupted, which closes the socket), so a client that stops part-way cannot keep the budget.
+   * A budget of {@code limit} bytes ({@link Long#MAX_VALUE}: no bound), its refusals counted in the
+   * metrics. A body that gets no more bytes for {@code timeout} has its connection closed (the
+   * thread reading it is interrupted by {@code deadlines}, which closes the socket), so a client
+   * that stops part-way cannot keep the budget or a request thread.
    */
-  public static BodyBudget of(long limit, Duration timeout) {
-    return new BodyBudget(limit, timeout, true);
-  }
-
-  /** Stops the deadline checks. */
-  public void close() {
-    if (watchdog != null) {
-      watchdog.shutdownNow();
-    }
-  }
-
-  /** Interrupts the reads past their deadline: the interrupt closes the socket under them. */
-  private void expire() {
-    long now = System.nanoTime();
-    for (Hold h : reading) {
-      h.expireIf(now);
-    }
+  static BodyBudget of(long limit, Deadlines deadlines, Duration timeout) {
+    return new BodyBudget(limit, deadlines, timeout, limit != Long.MAX_VALUE);
   }
 
   /** No bound (for bodies other than inference requests, which have their own small caps). */
@@ -117,64 +91,39 @@ public final class BodyBudget {
   /** The bytes one request holds; closing gives them back (and the hold may be used again). */
   public final class Hold implements AutoCloseable {
     private long bytes;
-    private Thread reader;
-    private volatile long deadline;
-    private boolean fired;
+    private Deadlines.Deadline reading;
 
     private Hold() {}
 
     /**
-     * The current thread starts reading a body that holds budget: from now on, a wait of the
-     * timeout for more of it ends the connection. Call {@link #progress} as bytes arrive and {@link
-     * #doneReading} at the end, whatever happens.
+     * The current thread starts reading a body: from now on, a wait of the timeout for more of it
+     * ends the connection. Call {@link #progress} as bytes arrive and {@link #doneReading} at the
+     * end, whatever happens.
      */
     public void startReading() {
-      if (watchdog == null) {
-        return;
+      if (deadlines != null) {
+        reading = deadlines.start(timeoutNanos);
       }
-      synchronized (this) {
-        reader = Thread.currentThread();
-        fired = false;
-        deadline = System.nanoTime() + timeoutNanos;
-      }
-      reading.add(this);
     }
 
     /** More of the body arrived: the wait starts again. */
     public void progress() {
-      if (watchdog != null) {
-        deadline = System.nanoTime() + timeoutNanos;
+      if (reading != null) {
+        reading.extend();
       }
     }
 
     /** The body is read (or failed). */
     public void doneReading() {
-      if (watchdog == null) {
-        return;
-      }
-      reading.remove(this);
-      synchronized (this) {
-        reader = null;
-        if (fired) {
-          fired = false;
-          Thread.interrupted(); // fired as the read ended: the interrupt is not for what follows
-        }
-      }
-    }
-
-    private synchronized void expireIf(long now) {
-      Thread t = reader;
-      if (t != null && now - deadline > 0) {
-        fired = true;
-        reader = null;
-        reading.remove(this);
+      if (reading != null && reading.end()) {
         LOG.log(
-            Level.INFO,
-            "closing a client connection: no more of its request body for "
-                + Duration.ofNanos(timeoutNanos).toMillis()
-                + " ms (RMA_BODY_TIMEOUT)");
-        t.interrupt();
+            Level.DEBUG,
+            () ->
+                "closed a client connection: no more of its request body for "
+                    + Duration.ofNanos(timeoutNanos).toMillis()
+                    + " ms (RMA_BODY_TIMEOUT)");
       }
+      reading = null;
     }
 
     /**

@@ -1,7 +1,10 @@
 package io.rma.coordinator.http;
 
+import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
 import io.rma.coordinator.pool.StoreException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -28,10 +31,13 @@ public final class ErrorMapping {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("detail", e.getMessage());
     body.putAll(e.extra());
-    Map<String, String> headers =
-        e.extra().get("retry_after") instanceof Number seconds
-            ? Map.of("Retry-After", String.valueOf(seconds.longValue()))
-            : Map.of();
+    Map<String, String> headers = new LinkedHashMap<>();
+    if (e.extra().get("retry_after") instanceof Number seconds) {
+      headers.put("Retry-After", String.valueOf(seconds.longValue()));
+    }
+    if (e.closesConnection()) {
+      headers.put("Connection", "close");
+    }
     send(ex, e.status(), headers, body, e.code());
   }
 
@@ -43,7 +49,14 @@ public final class ErrorMapping {
    */
   public static void send(
       Exchange ex, int status, Map<String, String> headers, Map<String, Object> body, String code) {
-    JsonBodies.send(ex, status, headers, body(ex.path(), status, body, code));
+    Map<String, String> all = headers;
+    if (status == 503 && !headers.containsKey("Retry-After")) {
+      // Every 503 of the coordinator's own says when to come back (OpenAI SDKs and most HTTP
+      // clients honour it instead of retrying at once).
+      all = new LinkedHashMap<>(headers);
+      all.put("Retry-After", "1");
+    }
+    JsonBodies.send(ex, status, all, body(ex.path(), status, body, code));
   }
 
   /** The answer to a store failure: 503, the store is unavailable. */
@@ -56,9 +69,17 @@ public final class ErrorMapping {
         "store_unavailable");
   }
 
-  /** The answer to a failure nobody expected: 500, with nothing of its cause. */
+  /**
+   * The answer to a failure nobody expected: 500, with nothing of its cause, and the connection
+   * closes after it (the request may have been left half-read).
+   */
   public static void internalError(Exchange ex) {
-    send(ex, 500, Map.of(), Map.of("detail", "internal error"), "internal_error");
+    send(
+        ex,
+        500,
+        Map.of("Connection", "close"),
+        Map.of("detail", "internal error"),
+        "internal_error");
   }
 
   /**
@@ -91,12 +112,12 @@ public final class ErrorMapping {
 
   public static void register(HttpRouting.Builder routing) {
     routing
-        .error(ApiException.class, (req, res, e) -> send(new HelidonExchange(req, res), e))
+        .error(ApiException.class, (req, res, e) -> send(exchange(req, res), e))
         .error(
             StoreException.class,
             (req, res, e) -> {
               LOG.log(Level.ERROR, "store failure on " + req.prologue() + ": " + e.getMessage(), e);
-              storeFailure(new HelidonExchange(req, res), e);
+              storeFailure(exchange(req, res), e);
             })
         .error(
             HttpException.class,
@@ -118,7 +139,7 @@ public final class ErrorMapping {
                               + req.path().path()
                           : e.getMessage();
               send(
-                  new HelidonExchange(req, res),
+                  exchange(req, res),
                   code,
                   Map.of(),
                   Map.of("detail", detail),
@@ -128,7 +149,18 @@ public final class ErrorMapping {
             RuntimeException.class,
             (req, res, e) -> {
               LOG.log(Level.ERROR, "unexpected failure on " + req.prologue(), e);
-              internalError(new HelidonExchange(req, res));
+              internalError(exchange(req, res));
             });
+  }
+
+  /**
+   * The exchange an error is answered on; when the request's body was left unread and its
+   * connection will end after the answer (see {@link ConnectionRules}), the answer says so.
+   */
+  private static HelidonExchange exchange(ServerRequest req, ServerResponse res) {
+    if (ConnectionRules.unreadBodyEndsConnection(req)) {
+      res.header(HeaderNames.CONNECTION, "close");
+    }
+    return new HelidonExchange(req, res);
   }
 }

@@ -6,9 +6,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * One HTTP request and its answer, as the inference routes see them, whichever server path received
- * the request: Helidon's routing ({@link HelidonExchange}) or the inference fast path ({@code
- * routing.FastInferenceConnection}). The request body is read by the caller, within its cap.
+ * One HTTP request and its answer, as the inference routes and the pull-task fallback see them
+ * ({@link HelidonExchange} over Helidon's request and response). The request body is read by the
+ * caller, within its cap.
  */
 public interface Exchange {
   /** The request's path, without its query (e.g. {@code /v1/completions}). */

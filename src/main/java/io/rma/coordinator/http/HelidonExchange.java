@@ -3,8 +3,6 @@ package io.rma.coordinator.http;
 import io.helidon.common.socket.PeerInfo;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
-import io.helidon.webserver.ConnectionContext;
-import io.helidon.webserver.ProxyProtocolData;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.OutputStream;
@@ -41,21 +39,9 @@ public record HelidonExchange(ServerRequest req, ServerResponse res) implements 
     return client(req);
   }
 
-  /**
-   * The client's address: from the PROXY protocol header when the connection came through the
-   * coordinator's own event loops (routing.LoopServer), else the connection's peer.
-   */
+  /** The client's address: the connection's peer (a proxy's, behind a proxy). */
   public static String client(ServerRequest req) {
-    return req.proxyProtocolData()
-        .map(ProxyProtocolData::sourceAddress)
-        .orElseGet(() -> address(req.remotePeer()));
-  }
-
-  /** The same for a connection (its requests not yet parsed). */
-  public static String client(ConnectionContext ctx) {
-    return ctx.proxyProtocolData()
-        .map(ProxyProtocolData::sourceAddress)
-        .orElseGet(() -> address(ctx.remotePeer()));
+    return address(req.remotePeer());
   }
 
   /** A peer's IP address as text (its host name only when it has no address). */
@@ -87,10 +73,17 @@ public record HelidonExchange(ServerRequest req, ServerResponse res) implements 
   }
 
   private void head(int status, String contentType, Map<String, String> headers) {
-    res.status(Status.create(status));
+    res.status(status(status));
     if (contentType != null) {
       res.header(HeaderNames.CONTENT_TYPE, contentType);
     }
     headers.forEach((name, value) -> res.header(HeaderNames.create(name), value));
+  }
+
+  /** A status with its reason phrase (Helidon 4.5 has none for 431). */
+  static Status status(int code) {
+    return code == 431
+        ? Status.create(431, "Request Header Fields Too Large")
+        : Status.create(code);
   }
 }

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.helidon.http.HeaderNames;
-import io.helidon.http.HeaderValues;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -52,14 +51,22 @@ public final class JsonBodies {
     }
   }
 
-  /** The raw body, at most {@code maxBytes} long. */
+  /**
+   * The raw body, at most {@code maxBytes} long, read under the request's body deadline (the hold
+   * {@link ConnectionRules} registers for every request).
+   */
   public static byte[] readBytes(ServerRequest req, long maxBytes) {
-    return readBytes(req, maxBytes, BodyBudget.unlimited().hold());
+    return readBytes(
+        req,
+        maxBytes,
+        req.context().get(BodyBudget.Hold.class).orElseGet(() -> BodyBudget.unlimited().hold()));
   }
 
   /**
    * The raw body, at most {@code maxBytes} long, its bytes taken from {@code hold} as they arrive
-   * (503 when the budget has no room; the caller closes the hold once the request is answered).
+   * (503 when the budget has no room; the caller closes the hold once the request is answered). A
+   * body whose framing is broken (a malformed chunk, a connection closed part-way) is a 400 that
+   * ends the connection: what follows on it cannot be told apart from the broken body.
    */
   public static byte[] readBytes(ServerRequest req, long maxBytes, BodyBudget.Hold hold) {
     var declared = req.headers().contentLength();
@@ -69,37 +76,27 @@ public final class JsonBodies {
     if (!req.content().hasEntity()) {
       return new byte[0];
     }
+    hold.startReading();
     try (InputStream in = req.content().inputStream()) {
       if (declared.isPresent()) {
         int length = (int) declared.getAsLong();
         // The declared length is taken from the budget before any of it is read: an admitted body
         // can always be completed, and declared lengths cannot add up past the budget.
-        try {
-          hold.take(length);
-        } catch (ApiException refused) {
-          // A client waiting for 100 Continue has not sent the body: it gets the 503 instead.
-          if (!req.headers().contains(HeaderValues.EXPECT_100)) {
-            drain(in, length);
-          }
-          throw refused;
-        }
+        hold.take(length);
         byte[] body;
         int read;
-        if (hold.bounded()) {
+        if (hold.bounded() || length <= EXACT_READ_BYTES) {
           body = new byte[length];
-          read = readHeld(in, body, hold);
-        } else if (length <= EXACT_READ_BYTES) {
-          body = new byte[length];
-          read = in.readNBytes(body, 0, length);
+          read = readFully(in, body, hold);
         } else {
           // No budget bounds what declared lengths add up to (bodies other than inference
-          // requests): the array grows as bytes arrive, so a declared length costs memory only
-          // once that much was sent.
-          body = in.readNBytes(length);
+          // requests): the body grows as bytes arrive, so a declared length costs memory only once
+          // that much was sent.
+          body = readGrowing(in, length, hold);
           read = body.length;
         }
         if (read < length || in.read() != -1) {
-          throw ApiException.badRequest("the request body does not match its Content-Length");
+          throw malformed("the request body does not match its Content-Length");
         }
         return body;
       }
@@ -108,62 +105,67 @@ public final class JsonBodies {
         throw tooLarge(maxBytes);
       }
       return body;
-    } catch (IOException e) {
-      throw ApiException.badRequest("could not read the request body: " + e.getMessage());
-    }
-  }
-
-  /**
-   * Fills {@code body} as bytes arrive, each arrival resetting the body timeout of {@code hold}.
-   */
-  private static int readHeld(InputStream in, byte[] body, BodyBudget.Hold hold)
-      throws IOException {
-    hold.startReading();
-    try {
-      int read = 0;
-      while (read < body.length) {
-        int n = in.read(body, read, body.length - read);
-        if (n < 0) {
-          break;
-        }
-        read += n;
-        hold.progress();
-      }
-      return read;
+    } catch (IOException | UncheckedIOException e) {
+      throw malformed("could not read the request body: " + rootMessage(e));
+    } catch (ApiException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // Helidon's chunk reader fails with NumberFormatException, IncorrectNewLineException or a
+      // RequestException on broken framing.
+      throw malformed("malformed request body framing: " + rootMessage(e));
     } finally {
       hold.doneReading();
     }
   }
 
+  private static ApiException malformed(String detail) {
+    return new ApiException(400, ProtocolErrors.clean(detail), Map.of(), "invalid_request")
+        .closingConnection();
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+  }
+
+  /**
+   * Fills {@code body} as bytes arrive, each arrival resetting the body deadline of {@code hold}.
+   */
+  private static int readFully(InputStream in, byte[] body, BodyBudget.Hold hold)
+      throws IOException {
+    int read = 0;
+    while (read < body.length) {
+      int n = in.read(body, read, body.length - read);
+      if (n < 0) {
+        break;
+      }
+      read += n;
+      hold.progress();
+    }
+    return read;
+  }
+
   /**
    * A body of unknown length (chunked): up to {@code limit} bytes, gathered in the pieces they
-   * arrive in and taken from {@code hold} as they come. When the budget has no room, the rest (up
-   * to {@code limit}) is read and dropped before the 503, so the connection can go on.
+   * arrive in and taken from {@code hold} as they come.
    */
   private static byte[] readGrowing(InputStream in, long limit, BodyBudget.Hold hold)
       throws IOException {
     List<byte[]> pieces = new ArrayList<>();
     int size = 0;
     byte[] piece = new byte[EXACT_READ_BYTES];
-    hold.startReading();
-    try {
-      while (size < limit) {
-        int n = in.read(piece, 0, (int) Math.min(piece.length, limit - size));
-        if (n < 0) {
-          break;
-        }
-        try {
-          hold.take(n);
-        } catch (ApiException refused) {
-          drain(in, limit - size - n);
-          throw refused;
-        }
-        pieces.add(Arrays.copyOf(piece, n));
-        size += n;
-        hold.progress();
+    while (size < limit) {
+      int n = in.read(piece, 0, (int) Math.min(piece.length, limit - size));
+      if (n < 0) {
+        break;
       }
-    } finally {
-      hold.doneReading();
+      hold.take(n);
+      pieces.add(Arrays.copyOf(piece, n));
+      size += n;
+      hold.progress();
     }
     byte[] body = new byte[size];
     int at = 0;
@@ -172,19 +174,6 @@ public final class JsonBodies {
       at += p.length;
     }
     return body;
-  }
-
-  /** Reads and drops up to {@code max} more bytes of a body. */
-  private static void drain(InputStream in, long max) throws IOException {
-    byte[] sink = new byte[EXACT_READ_BYTES];
-    long left = max;
-    while (left > 0) {
-      int n = in.read(sink, 0, (int) Math.min(sink.length, left));
-      if (n < 0) {
-        return;
-      }
-      left -= n;
-    }
   }
 
   private static ApiException tooLarge(long maxBytes) {

@@ -21,7 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -48,7 +47,7 @@ public final class Router {
   private final WorkerSelectionPolicy policy;
   private final InFlight inFlight;
   private final OutlierEjection ejection;
-  private final UpstreamClient upstream;
+  private final WorkerClient workers;
   private final RoutingSettings settings;
   private final RouteMetrics metrics;
   private final PullFallback pull;
@@ -58,7 +57,7 @@ public final class Router {
       WorkerSelectionPolicy policy,
       InFlight inFlight,
       OutlierEjection ejection,
-      UpstreamClient upstream,
+      WorkerClient workers,
       RoutingSettings settings,
       RouteMetrics metrics,
       PullFallback pull) {
@@ -66,7 +65,7 @@ public final class Router {
     this.policy = policy;
     this.inFlight = inFlight;
     this.ejection = ejection;
-    this.upstream = upstream;
+    this.workers = workers;
     this.settings = settings;
     this.metrics = metrics;
     this.pull = pull;
@@ -99,13 +98,6 @@ public final class Router {
         byte[] body,
         boolean stream) {
       this(route, service, model, path, Map.of(), body, stream);
-    }
-  }
-
-  /** Sends a handler's call, if it made one (null: the handler answered itself). */
-  void send(Call call, Exchange ex) {
-    if (call != null) {
-      forward(call, ex);
     }
   }
 
@@ -166,31 +158,6 @@ public final class Router {
         pool.workersRunning(call.service().name()), call.service().name(), call.model());
   }
 
-  /** The next worker to try, none of {@code tried}. */
-  Optional<WorkerView> choose(WorkerSelectionPolicy.Candidates candidates, Set<String> tried) {
-    return policy.choose(candidates, tried);
-  }
-
-  InFlight inFlight() {
-    return inFlight;
-  }
-
-  OutlierEjection ejection() {
-    return ejection;
-  }
-
-  RouteMetrics metrics() {
-    return metrics;
-  }
-
-  RoutingSettings settings() {
-    return settings;
-  }
-
-  UpstreamClient upstream() {
-    return upstream;
-  }
-
   /** The 503 of a call no worker can take. */
   ApiException noWorker(Call call, WorkerSelectionPolicy.Candidates candidates) {
     metrics.outcome(call.route(), "no_worker");
@@ -209,8 +176,7 @@ public final class Router {
 
   /** One attempt: the answer is passed to the client, or the attempt throws. */
   private void send(Call call, WorkerView worker, String base, Exchange ex) throws UpstreamFailure {
-    try (UpstreamClient.Answer answer =
-        upstream.post(base, call.path(), call.query(), call.body())) {
+    try (WorkerClient.Answer answer = workers.post(base, call.path(), call.query(), call.body())) {
       int status = answer.status();
       if (declined(call, status)) {
         throw new UpstreamFailure(Kind.REJECTED, "answered " + status + snippet(answer));
@@ -256,14 +222,13 @@ public final class Router {
    * stays within {@link #PASS_THROUGH_OVER}, passed on chunked beyond that, so no answer is held
    * whole in memory; the cap still holds (an answer that grows past it is cut off).
    */
-  private void unknownLength(
-      Call call, WorkerView worker, UpstreamClient.Answer answer, Exchange ex)
+  private void unknownLength(Call call, WorkerView worker, WorkerClient.Answer answer, Exchange ex)
       throws UpstreamFailure {
     byte[] first;
     try {
       first = answer.body().readNBytes((int) PASS_THROUGH_OVER + 1);
     } catch (IOException | RuntimeException e) {
-      throw upstream.whileReading(e);
+      throw workers.whileReading(e);
     }
     if (first.length <= PASS_THROUGH_OVER) {
       ex.send(answer.status(), answer.contentType(), Map.of(), first);
@@ -287,7 +252,7 @@ public final class Router {
   }
 
   /** An answer of known length within {@link #PASS_THROUGH_OVER} or over the cap, read whole. */
-  private byte[] readCapped(UpstreamClient.Answer answer, Call call, WorkerView worker)
+  private byte[] readCapped(WorkerClient.Answer answer, Call call, WorkerView worker)
       throws UpstreamFailure {
     long declared = answer.contentLength();
     if (declared > settings.maxBodyBytes()) {
@@ -303,7 +268,7 @@ public final class Router {
       }
       return body;
     } catch (IOException | RuntimeException e) {
-      throw upstream.whileReading(e);
+      throw workers.whileReading(e);
     }
   }
 
@@ -326,7 +291,7 @@ public final class Router {
   private void relay(
       Call call,
       WorkerView worker,
-      UpstreamClient.Answer answer,
+      WorkerClient.Answer answer,
       OutputStream out,
       boolean flush,
       long limit) {
@@ -338,7 +303,7 @@ public final class Router {
       try {
         n = in.read(buf);
       } catch (IOException | RuntimeException e) {
-        UpstreamFailure f = upstream.whileReading(e);
+        UpstreamFailure f = workers.whileReading(e);
         failed(worker.name(), call, f);
         metrics.outcome(call.route(), "worker_failed");
         throw new CloseConnectionException(
@@ -405,7 +370,7 @@ public final class Router {
                         + ")"));
   }
 
-  private String snippet(UpstreamClient.Answer answer) {
+  private String snippet(WorkerClient.Answer answer) {
     try (InputStream in = answer.body()) {
       byte[] b = in.readNBytes(SNIPPET_BYTES);
       String s = new String(b, StandardCharsets.UTF_8).strip().replaceAll("\\s+", " ");
@@ -433,9 +398,7 @@ public final class Router {
                 .collect(Collectors.joining(", ")));
     if (last != null
         && !call.service().idempotent()
-        && (last.kind() == Kind.FAILED
-            || last.kind() == Kind.TIMEOUT
-            || last.kind() == Kind.STALE)) {
+        && (last.kind() == Kind.FAILED || last.kind() == Kind.TIMEOUT)) {
       detail
           .append("; not sent to another worker: the request may have started and ")
           .append(call.service().name())

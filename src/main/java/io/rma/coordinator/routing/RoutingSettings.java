@@ -14,14 +14,12 @@ import java.time.Duration;
  * @param attempts most workers one request is sent to (failover included)
  * @param ejectAfterFailures consecutive failures after which a worker is taken out of rotation
  * @param ejectFor how long the first ejection lasts; repeated ejections last longer (up to 8x)
- * @param fastPath serve the inference routes on the lean fast path ({@link FastInferencePath})
- *     instead of Helidon's routing
  * @param inflightBodyBytes most inference request bytes held in memory at once, across requests
  *     (503 past it); 0 for the default, a quarter of the heap but at least {@code maxBodyBytes}
  * @param bodyTimeout longest wait for more of an inference request's body; past it the client's
  *     connection is closed and the bytes the body held are given back
- * @param eventLoops with the fast path on: serve the port with this many event-loop threads ({@link
- *     LoopServer}), Helidon behind them on an internal listener; 0 for Helidon on the port
+ * @param headTimeout longest wait for a client's request line and headers (an idle kept-alive
+ *     connection is closed after it too)
  */
 public record RoutingSettings(
     double loadCeiling,
@@ -31,18 +29,14 @@ public record RoutingSettings(
     int attempts,
     int ejectAfterFailures,
     Duration ejectFor,
-    boolean fastPath,
     long inflightBodyBytes,
     Duration bodyTimeout,
-    int eventLoops) {
+    Duration headTimeout) {
 
   public RoutingSettings {
     if (attempts < 1 || ejectAfterFailures < 1 || maxBodyBytes < 1) {
       throw new IllegalArgumentException(
           "attempts, eject-after-failures and max body bytes must be at least 1");
-    }
-    if (eventLoops < 0) {
-      throw new IllegalArgumentException("event loops must be 0 (off) or more");
     }
     if (inflightBodyBytes != 0 && inflightBodyBytes < maxBodyBytes) {
       throw new IllegalArgumentException(
@@ -69,14 +63,8 @@ public record RoutingSettings(
         3,
         3,
         Duration.ofSeconds(30),
-        true,
         0,
         Duration.ofSeconds(60),
-        defaultEventLoops());
-  }
-
-  /** One event loop per processor the JVM may use (as nginx's {@code worker_processes auto}). */
-  public static int defaultEventLoops() {
-    return Math.clamp(Runtime.getRuntime().availableProcessors(), 1, 64);
+        Duration.ofSeconds(30));
   }
 }

@@ -12,11 +12,9 @@ public final class UpstreamFailure extends Exception {
      */
     REJECTED,
     /**
-     * A kept-alive connection ended after the request went out, before any answer: the worker
-     * closed it while idle just then, or read the request and died. It may have started.
+     * The worker may have started on the request (the connection failed after it went out, or the
+     * worker read it and hung up).
      */
-    STALE,
-    /** The worker may have started on the request. */
     FAILED,
     /** The worker did not answer (or stopped sending) within the upstream timeout. */
     TIMEOUT

@@ -1,11 +1,9 @@
 package io.rma.coordinator.runtime;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.helidon.common.socket.SocketOptions;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
 import io.helidon.webserver.WebServer;
-import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
@@ -15,17 +13,17 @@ import io.rma.coordinator.http.AdminAuth;
 import io.rma.coordinator.http.AdminService;
 import io.rma.coordinator.http.ApiException;
 import io.rma.coordinator.http.ClientRateLimiter;
+import io.rma.coordinator.http.Deadlines;
 import io.rma.coordinator.http.ErrorMapping;
 import io.rma.coordinator.http.Exchange;
-import io.rma.coordinator.http.FastInferencePath;
 import io.rma.coordinator.http.HeartbeatService;
 import io.rma.coordinator.http.InferenceRouting;
 import io.rma.coordinator.http.JsonBodies;
-import io.rma.coordinator.http.LoopServer;
 import io.rma.coordinator.http.RegistrationGate;
 import io.rma.coordinator.http.RegistrationService;
 import io.rma.coordinator.http.RootService;
 import io.rma.coordinator.http.Router;
+import io.rma.coordinator.http.ServerProtocol;
 import io.rma.coordinator.http.TaskClientService;
 import io.rma.coordinator.http.TaskWorkerService;
 import io.rma.coordinator.http.WorkerAuthenticator;
@@ -44,7 +42,6 @@ import io.rma.coordinator.security.SecuritySettings;
 import io.rma.coordinator.tasks.PullDispatcher;
 import io.rma.coordinator.tasks.SqliteTaskRepository;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -71,6 +68,11 @@ public final class Coordinator implements AutoCloseable {
   private final EndpointPolicy endpoints;
   private final BooleanSupplier serving;
   private final ClientRateLimiter inferenceRate;
+
+  /**
+   * Deadlines of socket work: bodies, writes to workers, lingering closes (checked every 50 ms).
+   */
+  private final Deadlines deadlines = new Deadlines("rma-deadlines", 50);
 
   public Coordinator(CoordinatorConfig config, WorkerStore store, Clock clock, String mode) {
     this(config, store, null, clock, mode, () -> true, EndpointPolicy.Resolver.SYSTEM);
@@ -131,7 +133,8 @@ public final class Coordinator implements AutoCloseable {
             config.routing(),
             endpoints,
             this::queueForPullWorkers,
-            clock);
+            clock,
+            deadlines);
   }
 
   /** Routing's fallback when no push worker can take a request: the pull workers' queue. */
@@ -165,6 +168,7 @@ public final class Coordinator implements AutoCloseable {
   }
 
   public void routing(HttpRouting.Builder routing) {
+    ServerProtocol.rules(routing, config.routing(), deadlines);
     ErrorMapping.register(routing);
     SecuritySettings security = config.security();
     WorkerAuthenticator auth = new WorkerAuthenticator(security.workerAuthEnforced());
@@ -260,47 +264,13 @@ public final class Coordinator implements AutoCloseable {
    * tests drive the loop themselves with a moved clock.
    */
   public Server startServer(int port) {
-    boolean loops = config.routing().fastPath() && config.routing().eventLoops() > 0;
-    WebServerConfig.Builder server =
-        WebServer.builder()
-            .port(loops ? 0 : port)
-            // Small writes go out at once: streamed tokens are not held back by Nagle's algorithm
-            // waiting for the client's delayed ACK.
-            .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build());
-    if (loops) {
-      // Behind the event loops: on loopback only, told each client's address by the loops'
-      // PROXY protocol header.
-      server.host("127.0.0.1").enableProxyProtocol(true);
-    }
-    FastInferencePath fast = null;
-    if (config.routing().fastPath()) {
-      fast = inference.fastPath(serving, inferenceRate);
-      server.addConnectionSelector(fast);
-    }
-    WebServer helidon = helidon(server);
-    if (!loops) {
-      return new Server(helidon, null);
-    }
-    try {
-      return new Server(
-          helidon, LoopServer.start(port, config.routing().eventLoops(), fast, helidon.port()));
-    } catch (IOException e) {
-      helidon.stop();
-      throw new UncheckedIOException("cannot listen on port " + port, e);
-    }
-  }
-
-  private WebServer helidon(WebServerConfig.Builder server) {
-    return server
-        // A backstop only: each route caps its own body and answers 413 in JSON.
-        .maxPayloadSize(
-            Math.max(
-                Math.max(config.maxBodyBytes(), config.routing().maxBodyBytes()),
-                64L * 1024 * 1024))
-        .addFeature(observe())
-        .routing(this::routing)
-        .build()
-        .start();
+    return new Server(
+        ServerProtocol.configure(WebServer.builder(), config.routing(), deadlines)
+            .port(port)
+            .addFeature(observe())
+            .routing(this::routing)
+            .build()
+            .start());
   }
 
   /** The SSRF guard; routing checks every worker call with it. */
@@ -346,6 +316,7 @@ public final class Coordinator implements AutoCloseable {
   public void close() {
     loop.close();
     inference.close();
+    deadlines.close();
     tasks.close();
     store.close();
   }

@@ -310,7 +310,8 @@ class HelmChartTest {
     assertThat(config.routing().attempts()).isEqualTo(2);
     assertThat(config.routing().ejectAfterFailures()).isEqualTo(5);
     assertThat(config.routing().ejectFor()).isEqualTo(Duration.ofMinutes(1));
-    assertThat(config.routing().fastPath()).isFalse();
+    assertThat(config.routing().bodyTimeout()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(config.routing().headTimeout()).isEqualTo(Duration.ofSeconds(45));
     assertThat(config.catalogue().all())
         .extracting(s -> s.name() + ":" + s.tier() + ":" + s.port())
         .containsExactly("vllm:1:8000", "rag:2:8002", "redis:3:6379");

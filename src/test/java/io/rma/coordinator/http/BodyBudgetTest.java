@@ -58,9 +58,13 @@ class BodyBudgetTest extends RoutingTestBase {
       assertThat(refused.json().path("error").path("code").asText()).isEqualTo("overloaded");
       assertThat(budget.rejected()).isEqualTo(1);
 
-      // The refused body was read to its end: the same connection takes a small request at once.
-      Answer small = other.exchange(post("/v1/completions", completion(KIB), ""));
-      assertThat(small.status()).as(small.body()).isEqualTo(200);
+      // The refused body was not read: its connection ends after the answer, and another takes a
+      // small request at once.
+      assertThat(refused.headers()).containsEntry("connection", "close");
+      try (Raw next = new Raw(c)) {
+        Answer small = next.exchange(post("/v1/completions", completion(KIB), ""));
+        assertThat(small.status()).as(small.body()).isEqualTo(200);
+      }
 
       holding.socket.getOutputStream().write(slowBytes, sentFirst, slowBytes.length - sentFirst);
       holding.socket.getOutputStream().flush();
@@ -68,8 +72,10 @@ class BodyBudgetTest extends RoutingTestBase {
       assertThat(answered.status()).as(answered.body()).isEqualTo(200);
       await().atMost(Duration.ofSeconds(10)).until(() -> budget.held() == 0);
 
-      Answer later = other.exchange(post("/v1/completions", completion(200 * KIB), ""));
-      assertThat(later.status()).as(later.body()).isEqualTo(200);
+      try (Raw next = new Raw(c)) {
+        Answer later = next.exchange(post("/v1/completions", completion(200 * KIB), ""));
+        assertThat(later.status()).as(later.body()).isEqualTo(200);
+      }
     }
     // Given back once the answer is written, which the client may see first: wait for it.
     await().atMost(Duration.ofSeconds(10)).until(() -> budget.held() == 0);

@@ -34,10 +34,6 @@ final class RawHttp {
 
   /** One answer read off the socket: status, headers (lower-case names), body (de-chunked). */
   record Answer(int status, Map<String, String> headers, String body) {
-    boolean fastPath() {
-      return !"keep-alive".equalsIgnoreCase(headers.getOrDefault("connection", ""));
-    }
-
     JsonNode json() {
       try {
         return StubWorker.JSON.readTree(body);

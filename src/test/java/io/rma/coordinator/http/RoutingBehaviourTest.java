@@ -145,7 +145,7 @@ class RoutingBehaviourTest extends RoutingTestBase {
     HttpResponse<String> stale = c.post("/api/inference/llm", Map.of("prompt", "Hi"));
     assertThat(stale.statusCode()).isEqualTo(502);
     assertThat(json(stale).get("detail").asText())
-        .contains("kept-alive connection closed before an answer", "not idempotent");
+        .contains("the worker closed the connection before answering", "not idempotent");
 
     // rag is idempotent in the catalogue: the second rag worker answers
     StubWorker rag = closeLater(new StubWorker("rag-ok"));

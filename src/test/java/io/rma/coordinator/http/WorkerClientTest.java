@@ -22,9 +22,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The worker client against a raw socket server that writes answers byte for byte. */
-class UpstreamClientTest {
-  private final UpstreamClient client =
-      new UpstreamClient(
+class WorkerClientTest {
+  private final Deadlines deadlines = new Deadlines("test-deadlines", 20);
+  private final WorkerClient client =
+      new WorkerClient(
           new RoutingSettings(
               0.8,
               Duration.ofSeconds(2),
@@ -33,18 +34,18 @@ class UpstreamClientTest {
               3,
               3,
               Duration.ofSeconds(30),
-              true,
               0,
               Duration.ofSeconds(60),
-              0),
-          new EndpointPolicy(true, true, EndpointPolicy.Resolver.SYSTEM));
+              Duration.ofSeconds(30)),
+          new EndpointPolicy(true, true, EndpointPolicy.Resolver.SYSTEM),
+          deadlines);
   private final ServerSocket server;
   private final AtomicInteger connections = new AtomicInteger();
   private final ConcurrentLinkedQueue<String> requests = new ConcurrentLinkedQueue<>();
   private volatile List<String> script = List.of();
   private final Thread acceptor;
 
-  UpstreamClientTest() throws IOException {
+  WorkerClientTest() throws IOException {
     server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     acceptor = Thread.ofVirtual().start(this::accept);
   }
@@ -116,7 +117,7 @@ class UpstreamClientTest {
   }
 
   private String call(String path, Map<String, List<String>> query) throws Exception {
-    try (UpstreamClient.Answer a =
+    try (WorkerClient.Answer a =
         client.post(base(), path, query, "{\"x\":1}".getBytes(StandardCharsets.UTF_8))) {
       return a.status()
           + " "
@@ -129,6 +130,7 @@ class UpstreamClientTest {
   @AfterEach
   void close() throws IOException {
     client.close();
+    deadlines.close();
     server.close();
     acceptor.interrupt();
   }
@@ -141,21 +143,63 @@ class UpstreamClientTest {
         .isEqualTo("200 application/json {}");
     assertThat(call("/query", Map.of())).isEqualTo("200 application/json {}");
     assertThat(connections.get()).isEqualTo(1);
-    assertThat(requests.poll()).isEqualTo("POST /query?query=what+is+RMA%3F HTTP/1.1 {\"x\":1}");
+    assertThat(requests.poll())
+        .isEqualTo("POST /query?query=what%20is%20RMA%3F HTTP/1.1 {\"x\":1}");
   }
 
   @Test
-  void decodesChunksWithExtensionsAndTrailersAndSkipsInterimAnswers() throws Exception {
+  void aChunkedAnswerWithTrailersArrivesWholeAndItsConnectionIsNotReused() throws Exception {
     script =
         List.of(
-            "HTTP/1.1 100 Continue\r\n\r\n"
-                + "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                 + "Transfer-Encoding: chunked\r\n\r\n"
-                + "6;name=x\r\ndata: \r\nb\r\n{\"a\":1}\n\n\r\n\r\n0\r\nX-Trailer: 1\r\n\r\n");
+                + "6\r\ndata: \r\nb\r\n{\"a\":1}\n\n\r\n\r\n0\r\nX-Trailer: 1\r\n\r\n");
     assertThat(call("/v1/completions", Map.of()))
         .isEqualTo("200 text/event-stream data: {\"a\":1}\n\n\r\n");
+    // Helidon 4.5's client leaves trailers unread: the connection is closed, not reused with them
     assertThat(call("/v1/completions", Map.of())).startsWith("200");
+    assertThat(connections.get()).isEqualTo(2);
+  }
+
+  @Test
+  void aChunkedAnswerWithoutTrailersKeepsItsConnection() throws Exception {
+    script =
+        List.of(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n6\r\ndata: \r\n0\r\n\r\n");
+    assertThat(call("/v1/completions", Map.of())).isEqualTo("200 text/event-stream data: ");
+    assertThat(call("/v1/completions", Map.of())).isEqualTo("200 text/event-stream data: ");
     assertThat(connections.get()).isEqualTo(1);
+  }
+
+  @Test
+  void anInterimAnswerWhereAFinalOneWasDueIsAFailure() throws Exception {
+    script =
+        List.of(
+            "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+                + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+    assertThatThrownBy(() -> call("/x", Map.of()))
+        .isInstanceOfSatisfying(
+            UpstreamFailure.class,
+            f -> {
+              assertThat(f.kind()).isEqualTo(UpstreamFailure.Kind.FAILED);
+              assertThat(f.getMessage()).contains("interim status 103");
+            });
+  }
+
+  /** Helidon 4.5's client does not read chunk extensions (its 4.x line since does). */
+  @Test
+  void aChunkExtensionCutsTheAnswerOff() throws Exception {
+    script =
+        List.of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;name=x\r\n{}\r\n0\r\n\r\n");
+    try (WorkerClient.Answer a = client.post(base(), "/x", Map.of(), new byte[0])) {
+      assertThat(a.status()).isEqualTo(200);
+      assertThatThrownBy(() -> a.body().readAllBytes())
+          .satisfies(
+              e ->
+                  assertThat(client.whileReading((Exception) e).getMessage())
+                      .startsWith("answer cut off"));
+    }
   }
 
   @Test
@@ -178,13 +222,15 @@ class UpstreamClientTest {
 
     script = List.of("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", "HANG UP");
     call("/x", Map.of());
-    // the worker hangs up on a kept-alive connection before answering the second request
+    // the worker reads the second request on the kept-alive connection and hangs up: it may have
+    // started on it
     assertThatThrownBy(() -> call("/x", Map.of()))
         .isInstanceOfSatisfying(
-            UpstreamFailure.class, f -> assertThat(f.kind()).isEqualTo(UpstreamFailure.Kind.STALE));
+            UpstreamFailure.class,
+            f -> assertThat(f.kind()).isEqualTo(UpstreamFailure.Kind.FAILED));
 
     script = List.of("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}");
-    try (UpstreamClient.Answer a = client.post(base(), "/x", Map.of(), new byte[0])) {
+    try (WorkerClient.Answer a = client.post(base(), "/x", Map.of(), new byte[0])) {
       assertThatThrownBy(() -> a.body().readAllBytes())
           .satisfies(
               e ->
@@ -196,7 +242,7 @@ class UpstreamClientTest {
     assertThatThrownBy(() -> call("/x", Map.of()))
         .isInstanceOfSatisfying(
             UpstreamFailure.class,
-            f -> assertThat(f.getMessage()).contains("not an HTTP/1.x answer"));
+            f -> assertThat(f.getMessage()).contains("did not contain HTTP status line"));
 
     int port;
     try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

@@ -40,12 +40,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Edge cases of the event loops ({@link LoopServer}) with workers and clients that do unusual but
- * legal (or plainly broken) things on the wire: what a client or a worker of a real pool would
- * expect of a proxy. Workers are raw sockets where the answer's bytes matter.
+ * Edge cases of proxying inference with workers and clients that do unusual but legal (or plainly
+ * broken) things on the wire: what a client or a worker of a real pool would expect of a proxy.
+ * Workers are raw sockets where the answer's bytes matter.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class LoopServerEdgeTest {
+class ProxyEdgeTest {
+  /** A body over the size that used to be read whole in one buffer. */
+  private static final int LARGE_BODY = 64 * 1024;
 
   private final List<AutoCloseable> closing = new ArrayList<>();
 
@@ -77,12 +79,11 @@ class LoopServerEdgeTest {
   // Worker answers of unusual shape
 
   /**
-   * A chunked answer with chunk extensions and trailers arrives whole, and the worker's connection
-   * is reused (the end of a chunked body with trailers is found).
+   * A chunked answer with trailers arrives whole. Helidon 4.5's client leaves trailers unread, so
+   * the worker's connection is closed rather than reused with them on it.
    */
   @Test
-  void aChunkedAnswerWithExtensionsAndTrailersArrivesWholeAndTheConnectionIsReused()
-      throws Exception {
+  void aChunkedAnswerWithTrailersArrivesWholeAndItsConnectionIsNotReused() throws Exception {
     RoutingHarness c = harness(Map.of());
     RawWorker w =
         later(
@@ -92,14 +93,14 @@ class LoopServerEdgeTest {
                         s,
                         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                             + "Transfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
-                            + "8;name=value\r\n{\"text\":\r\n"
-                            + "A ; quoted=\"a;b\"\r\n\"chunked\",\r\n"
+                            + "8\r\n{\"text\":\r\n"
+                            + "A\r\n\"chunked\",\r\n"
                             + "00000004\r\n\"n\":\r\n"
                             + Integer.toHexString(String.valueOf(n).length() + 1)
                             + "\r\n"
                             + n
                             + "}\r\n"
-                            + "0;last=yes\r\nX-Checksum: abc\r\nX-Other: 1\r\n\r\n")));
+                            + "0\r\nX-Checksum: abc\r\nX-Other: 1\r\n\r\n")));
     w.register(c, "vllm");
     try (Raw raw = new Raw(c)) {
       for (int i = 1; i <= 3; i++) {
@@ -109,7 +110,56 @@ class LoopServerEdgeTest {
         assertThat(a.json().path("n").asInt()).isEqualTo(i);
       }
     }
+    assertThat(w.connections.get()).isEqualTo(3);
+  }
+
+  /** A chunked answer without trailers keeps the worker's connection for the next request. */
+  @Test
+  void aChunkedAnswerWithoutTrailersKeepsTheConnection() throws Exception {
+    RoutingHarness c = harness(Map.of());
+    RawWorker w =
+        later(
+            new RawWorker(
+                (n, s, head, body) ->
+                    send(
+                        s,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                            + "Transfer-Encoding: chunked\r\n\r\n"
+                            + Integer.toHexString(("{\"n\":" + n + "}").length())
+                            + "\r\n{\"n\":"
+                            + n
+                            + "}\r\n0\r\n\r\n")));
+    w.register(c, "vllm");
+    try (Raw raw = new Raw(c)) {
+      for (int i = 1; i <= 3; i++) {
+        assertThat(ok(raw, "hi").json().path("n").asInt()).isEqualTo(i);
+      }
+    }
     assertThat(w.connections.get()).isEqualTo(1);
+  }
+
+  /**
+   * Chunk extensions are legal, but Helidon 4.5's client cannot read them (its 4.x line since can):
+   * the answer fails as a worker failure, 502, never as a wrong answer.
+   */
+  @Test
+  void aChunkExtensionIsAWorkerFailure() throws Exception {
+    RoutingHarness c = harness(Map.of());
+    RawWorker w =
+        later(
+            new RawWorker(
+                (n, s, head, body) ->
+                    send(
+                        s,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                            + "Transfer-Encoding: chunked\r\n\r\n"
+                            + "2;name=value\r\n{}\r\n0\r\n\r\n")));
+    w.register(c, "vllm");
+    try (Raw raw = new Raw(c)) {
+      Answer a = raw.exchange(completion("hi"));
+      assertThat(a.status()).as(a.body()).isEqualTo(502);
+      assertThat(a.json().path("detail").asText()).contains("answer cut off");
+    }
   }
 
   /** The same answer sent one byte per packet (head, chunk lines and trailers split everywhere). */
@@ -118,7 +168,7 @@ class LoopServerEdgeTest {
     RoutingHarness c = harness(Map.of());
     String chunked =
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-            + "5;x=y\r\n{\"a\":\r\n"
+            + "5\r\n{\"a\":\r\n"
             + "9\r\n\"chunked\"\r\n"
             + "1\r\n}\r\n"
             + "0\r\nX-T: 1\r\n\r\n";
@@ -144,7 +194,8 @@ class LoopServerEdgeTest {
         assertThat(a.json().path("a").asText()).isEqualTo(i % 2 == 0 ? "chunked" : "len");
       }
     }
-    assertThat(w.connections.get()).isEqualTo(1);
+    // each chunked answer's trailer closes its connection (see the trailers test)
+    assertThat(w.connections.get()).isEqualTo(3);
   }
 
   /** HTTP/1.0 without a length: the body runs until the worker closes; the next call reconnects. */
@@ -195,26 +246,31 @@ class LoopServerEdgeTest {
     assertThat(w.connections.get()).isEqualTo(1);
   }
 
-  /** Interim answers (100 Continue, 103 Early Hints) are skipped; the client sees the final one. */
+  /**
+   * An interim answer (103 Early Hints) where the final one was due: Helidon 4.5's client takes it
+   * for the answer, so it is a worker failure (502) and its connection is closed, never a 103
+   * passed to the client.
+   */
   @Test
-  void interimAnswersAreSkipped() throws Exception {
+  void interimAnswersAreWorkerFailures() throws Exception {
     RoutingHarness c = harness(Map.of());
     RawWorker w =
         later(
             new RawWorker(
                 (n, s, head, body) -> {
-                  send(s, "HTTP/1.1 100 Continue\r\n\r\n");
                   send(s, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n");
                   send(s, json(200, "{\"text\":\"final " + n + "\"}"));
                 }));
     w.register(c, "vllm");
     try (Raw raw = new Raw(c)) {
       for (int i = 1; i <= 2; i++) {
-        Answer a = ok(raw, "hi");
-        assertThat(a.json().path("text").asText()).isEqualTo("final " + i);
+        Answer a = raw.exchange(completion("hi"));
+        assertThat(a.status()).as(a.body()).isEqualTo(502);
+        assertThat(a.json().path("detail").asText()).contains("interim status 103");
       }
     }
-    assertThat(w.connections.get()).isEqualTo(1);
+    // the connection an interim answer came on is not used again
+    assertThat(w.connections.get()).isEqualTo(2);
   }
 
   /** 204 and an empty 200 end at their head; the kept-alive worker connection serves the next. */
@@ -433,8 +489,11 @@ class LoopServerEdgeTest {
    * (which cancels the work on vLLM), and the loop goes on serving others.
    */
   @Test
-  void aClientLeavingMidRequestClosesTheWorkersConnection() throws Exception {
-    RoutingHarness c = harness(Map.of("RMA_EVENT_LOOPS", "1"));
+  void aClientLeavingMidRequestFreesTheWorkersConnectionByTheUpstreamTimeout() throws Exception {
+    // A request thread waiting for a worker's answer does not see its client leave (Helidon gives
+    // a handler no way to watch its connection); the worker's connection is closed when the answer
+    // comes or the upstream timeout passes, and other clients are served meanwhile.
+    RoutingHarness c = harness(Map.of("RMA_UPSTREAM_TIMEOUT", "1s"));
     CountDownLatch thinking = new CountDownLatch(1);
     RawWorker w =
         later(
@@ -451,13 +510,13 @@ class LoopServerEdgeTest {
       leaving.write(completion("think"));
       assertThat(thinking.await(10, TimeUnit.SECONDS)).isTrue();
     }
-    assertThat(w.closedByCoordinator.poll(10, TimeUnit.SECONDS)).isNotNull();
     try (Raw other = new Raw(c)) {
       for (int i = 0; i < 3; i++) {
         Answer a = ok(other, "quick");
         assertThat(a.json().path("text").asText()).isEqualTo("quick");
       }
     }
+    assertThat(w.closedByCoordinator.poll(10, TimeUnit.SECONDS)).isNotNull();
   }
 
   /** Pipelined requests, some relayed to Helidon, are answered in the order sent. */
@@ -527,7 +586,7 @@ class LoopServerEdgeTest {
     RoutingHarness c = harness(Map.of());
     StubWorker w = later(echo(new StubWorker("w1")));
     c.register(w, "vllm", List.of());
-    String filler = "q".repeat(LoopServer.LOOP_BODY - 100);
+    String filler = "q".repeat(LARGE_BODY - 100);
     try (Raw raw = new Raw(c)) {
       for (int round = 0; round < 2; round++) {
         raw.write(
@@ -581,7 +640,7 @@ class LoopServerEdgeTest {
     StubWorker w = later(echo(new StubWorker("w1")));
     c.register(w, "vllm", List.of());
     try (Raw raw = new Raw(c)) {
-      for (int size : new int[] {LoopServer.LOOP_BODY, LoopServer.LOOP_BODY + 1}) {
+      for (int size : new int[] {LARGE_BODY, LARGE_BODY + 1}) {
         String filler = "y".repeat(size - "{\"prompt\":\"\"}".length());
         Answer a = raw.exchange(post("/v1/completions", "{\"prompt\":\"" + filler + "\"}", ""));
         assertThat(a.status()).as(a.body()).isEqualTo(200);
@@ -609,7 +668,7 @@ class LoopServerEdgeTest {
   /** A request head that stops arriving: the connection is closed after RMA_BODY_TIMEOUT. */
   @Test
   void aClientStallingMidRequestIsClosedAfterTheBodyTimeout() throws Exception {
-    RoutingHarness c = harness(Map.of("RMA_BODY_TIMEOUT", "300ms"));
+    RoutingHarness c = harness(Map.of("RMA_BODY_TIMEOUT", "300ms", "RMA_HEAD_TIMEOUT", "1s"));
     StubWorker w = later(echo(new StubWorker("w1")));
     c.register(w, "vllm", List.of());
     String request = completion("stall");
@@ -703,7 +762,7 @@ class LoopServerEdgeTest {
    */
   @Test
   void aClientLeavingPartWayThroughALargeAnswerClosesTheWorkersConnection() throws Exception {
-    RoutingHarness c = harness(Map.of("RMA_EVENT_LOOPS", "1"));
+    RoutingHarness c = harness(Map.of());
     int size = 12 * 1024 * 1024;
     byte[] payload = pattern(size);
     RawWorker w =
@@ -744,8 +803,8 @@ class LoopServerEdgeTest {
    * its connection closed, and the same loop serves other clients in the meantime.
    */
   @Test
-  void aSilentWorkerIs504WhileTheLoopServesOthers() throws Exception {
-    RoutingHarness c = harness(Map.of("RMA_EVENT_LOOPS", "1", "RMA_UPSTREAM_TIMEOUT", "1s"));
+  void aSilentWorkerIs504WhileOthersAreServed() throws Exception {
+    RoutingHarness c = harness(Map.of("RMA_UPSTREAM_TIMEOUT", "1s"));
     CountDownLatch reached = new CountDownLatch(2);
     RawWorker silent =
         later(
@@ -775,7 +834,11 @@ class LoopServerEdgeTest {
         assertThat(a.status()).as(a.body()).isEqualTo(504);
         assertThat(a.json().path("detail").asText()).contains(silentId, "no answer within 1s");
         assertThat(millis).isBetween(900L, 5_000L);
-        assertThat(silent.closedByCoordinator.poll(10, TimeUnit.SECONDS)).isNotNull();
+        if (round == 1) {
+          // Round 2 stops halfway through the head: Helidon 4.5's client then leaves the socket
+          // to the worker (or the JVM's cleaner) to close.
+          assertThat(silent.closedByCoordinator.poll(10, TimeUnit.SECONDS)).isNotNull();
+        }
       }
     }
   }
@@ -790,8 +853,7 @@ class LoopServerEdgeTest {
         harness(
             Map.of(
                 "RMA_UPSTREAM_CONNECT_TIMEOUT", "300ms",
-                "RMA_EJECT_AFTER_FAILURES", "1000",
-                "RMA_EVENT_LOOPS", "1"));
+                "RMA_EJECT_AFTER_FAILURES", "1000"));
     ServerSocket full = later(new ServerSocket(0, 1, InetAddress.getLoopbackAddress()));
     for (int i = 0; i < 3; i++) {
       Socket filler = later(new Socket());
@@ -888,12 +950,12 @@ class LoopServerEdgeTest {
    */
   @Test
   void aLongRunOfPipelinedRequestsAnsweredAtOnceDoesNotKillTheLoop() throws Exception {
-    RoutingHarness c = harness(Map.of("RMA_EVENT_LOOPS", "1"));
-    String models = "GET /v1/models HTTP/1.1\r\nHost:\r\n\r\n";
+    RoutingHarness c = harness(Map.of());
+    String models = "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n";
     String big =
         post(
             "/v1/completions",
-            "{\"prompt\":\"" + "z".repeat(LoopServer.LOOP_BODY - 20) + "\"}",
+            "{\"prompt\":\"" + "z".repeat(LARGE_BODY - 20) + "\"}",
             "X-Pad: " + "p".repeat(7_900) + "\r\n");
     int count = 3_000;
     try (Raw raw = new Raw(c)) {

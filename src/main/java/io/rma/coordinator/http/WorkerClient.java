@@ -1,0 +1,409 @@
+package io.rma.coordinator.http;
+
+import io.helidon.common.buffers.DataReader;
+import io.helidon.common.socket.SocketOptions;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.webclient.api.ClientConnection;
+import io.helidon.webclient.api.DnsAddressLookup;
+import io.helidon.webclient.api.HttpClientRequest;
+import io.helidon.webclient.api.HttpClientResponse;
+import io.helidon.webclient.api.Proxy;
+import io.helidon.webclient.api.WebClient;
+import io.helidon.webclient.api.WebClientServiceRequest;
+import io.helidon.webclient.api.WebClientServiceResponse;
+import io.helidon.webclient.spi.DnsResolver;
+import io.helidon.webclient.spi.WebClientService;
+import io.rma.coordinator.routing.RoutingSettings;
+import io.rma.coordinator.routing.UpstreamFailure;
+import io.rma.coordinator.routing.UpstreamFailure.Kind;
+import io.rma.coordinator.security.EndpointPolicy;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.NoRouteToHostException;
+import java.net.PortUnreachableException;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLException;
+
+/**
+ * Calls workers with Helidon's WebClient: kept-alive connections pooled per worker address, a
+ * connect timeout, a read timeout that bounds both the wait for an answer and the gap between two
+ * pieces of a streamed one, and a write deadline (a worker that stops reading cannot hold a
+ * request). Redirects are passed back, never followed, and no {@code Expect: 100-continue} is sent.
+ *
+ * <p>The SSRF guard runs in WebClient's DNS-resolver hook, so it judges every new connection at
+ * call time (DNS may have changed since the worker registered) and the connection goes to the
+ * address that was checked: there is no second lookup.
+ */
+final class WorkerClient implements AutoCloseable {
+  private final WebClient client;
+  private final Duration connectTimeout;
+  private final Duration timeout;
+  private final Deadlines deadlines;
+  private volatile boolean closed;
+
+  WorkerClient(RoutingSettings settings, EndpointPolicy guard, Deadlines deadlines) {
+    this.connectTimeout = settings.connectTimeout();
+    this.timeout = settings.upstreamTimeout();
+    this.deadlines = deadlines;
+    this.client =
+        WebClient.builder()
+            .dnsResolver(new GuardedResolver(guard))
+            .socketOptions(
+                SocketOptions.builder()
+                    .connectTimeout(connectTimeout)
+                    .readTimeout(timeout)
+                    // Small writes go out at once: a request is not held back by Nagle's algorithm.
+                    .tcpNoDelay(true)
+                    .socketKeepAlive(true)
+                    .build())
+            .proxy(Proxy.noProxy())
+            .followRedirects(false)
+            .sendExpectContinue(false)
+            .shareConnectionCache(false)
+            .keepAlive(true)
+            .addService(new AnswerGuard())
+            .build();
+  }
+
+  /**
+   * Mends three gaps of Helidon 4.5's HTTP/1.1 client, on the answer as it leaves the client: an
+   * answer that ends when the worker closes (HTTP/1.0 workers, Python's http.server) is reported as
+   * an exception at its end, not as the end; a connection with bytes left on it after an answer
+   * (trailers after a chunked body, which the client leaves unread, or bytes past a declared
+   * length) would be reused and its next answer read from those bytes; and an interim answer (103
+   * Early Hints, an unasked-for 100) is returned as if it were the answer. Such connections are
+   * closed before the client can pool them.
+   */
+  private static final class AnswerGuard implements WebClientService {
+    @Override
+    public WebClientServiceResponse handle(Chain chain, WebClientServiceRequest request) {
+      WebClientServiceResponse response = chain.proceed(request);
+      if (!(response.connection() instanceof ClientConnection connection)) {
+        return response;
+      }
+      if (response.status().code() < 200) {
+        connection.closeResource();
+        return response;
+      }
+      return response.inputStream().isEmpty()
+          ? response
+          : WebClientServiceResponse.builder()
+              .from(response)
+              .inputStream(
+                  new GuardedBody(
+                      response.inputStream().get(),
+                      connection,
+                      response.headers().contentLength().isEmpty()
+                          && !response.headers().contains(HeaderNames.TRANSFER_ENCODING)))
+              .build();
+    }
+
+    @Override
+    public String type() {
+      return "rma-answer-guard";
+    }
+  }
+
+  /** An answer's body as the client reads it, with the ends of {@link AnswerGuard}. */
+  private static final class GuardedBody extends java.io.FilterInputStream {
+    private final ClientConnection connection;
+    private final boolean untilClose;
+
+    GuardedBody(InputStream in, ClientConnection connection, boolean untilClose) {
+      super(in);
+      this.connection = connection;
+      this.untilClose = untilClose;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      int n = read(one, 0, 1);
+      return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n;
+      try {
+        n = in.read(b, off, len);
+      } catch (DataReader.InsufficientDataAvailableException e) {
+        if (!untilClose) {
+          throw new IOException("the worker closed the connection part-way through the answer");
+        }
+        connection.closeResource(); // an answer that ends at the close never leaves a connection
+        return -1;
+      }
+      if (n < 0 && bytesLeft()) {
+        connection.closeResource();
+      }
+      return n;
+    }
+
+    private boolean bytesLeft() {
+      try {
+        return connection.reader().available() > 0;
+      } catch (IllegalStateException closed) {
+        return false;
+      }
+    }
+  }
+
+  /** An answer whose status and headers have arrived; the body is read from {@link #body()}. */
+  static final class Answer implements AutoCloseable {
+    private final HttpClientResponse response;
+
+    private Answer(HttpClientResponse response) {
+      this.response = response;
+    }
+
+    int status() {
+      return response.status().code();
+    }
+
+    /** The Content-Type as the worker sent it, or null. */
+    String contentType() {
+      return response.headers().first(HeaderNames.CONTENT_TYPE).orElse(null);
+    }
+
+    /** The declared length of the body, or -1 (chunked or unknown). */
+    long contentLength() {
+      if (status() == 204 || status() == 304) {
+        return 0;
+      }
+      return response.headers().contentLength().orElse(-1);
+    }
+
+    /** Further headers to pass on to the client, by name (hop-by-hop headers excluded). */
+    List<String> header(String name) {
+      return response.headers().all(HeaderNames.create(name), List::of);
+    }
+
+    InputStream body() {
+      return response.inputStream();
+    }
+
+    /**
+     * Gives the connection back to the pool when the body was read to its end and the worker keeps
+     * it open; else closes it, which tells the worker that nobody waits for the rest.
+     */
+    @Override
+    public void close() {
+      response.close();
+    }
+  }
+
+  /** POSTs {@code body} as JSON to {@code base + path} and waits for the status and headers. */
+  Answer post(String base, String path, Map<String, List<String>> query, byte[] body)
+      throws UpstreamFailure {
+    HttpClientRequest request = request(Method.POST, base, path, query);
+    request.header(HeaderNames.CONTENT_TYPE, "application/json");
+    return send(() -> request.submit(body));
+  }
+
+  /** Writes a request body to the worker. */
+  @FunctionalInterface
+  interface BodyWriter {
+    void write(OutputStream out) throws IOException;
+  }
+
+  /**
+   * Sends {@code method base+path?query} with {@code headers} and a body from {@code writer}
+   * ({@code length} bytes, -1 for chunked, or null {@code writer} for none), and waits for the
+   * status and headers.
+   */
+  Answer call(
+      Method method,
+      String base,
+      String path,
+      Map<String, List<String>> query,
+      Map<String, List<String>> headers,
+      BodyWriter writer,
+      long length)
+      throws UpstreamFailure {
+    HttpClientRequest request = request(method, base, path, query);
+    headers.forEach((name, values) -> request.header(HeaderNames.create(name), values));
+    if (writer == null) {
+      return send(request::request);
+    }
+    if (length >= 0) {
+      request.header(HeaderNames.CONTENT_LENGTH, String.valueOf(length));
+    }
+    return send(
+        () ->
+            request.outputStream(
+                out -> {
+                  writer.write(out);
+                  out.close();
+                }));
+  }
+
+  private HttpClientRequest request(
+      Method method, String base, String path, Map<String, List<String>> query)
+      throws UpstreamFailure {
+    if (closed) {
+      throw new UpstreamFailure(Kind.NOT_SENT, "the coordinator is stopping");
+    }
+    HttpClientRequest request;
+    try {
+      URI uri = URI.create(base + path);
+      if (!"http".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(uri.getScheme())) {
+        throw new IllegalArgumentException("the scheme must be http or https");
+      }
+      request = client.method(method).uri(uri);
+    } catch (IllegalArgumentException e) {
+      throw new UpstreamFailure(Kind.NOT_SENT, "invalid endpoint " + base + ": " + rootMessage(e));
+    }
+    query.forEach((name, values) -> request.queryParam(name, values.toArray(String[]::new)));
+    return request;
+  }
+
+  /**
+   * Sends under the write deadline: a worker that stops reading a request body would block the
+   * write for good, so the deadline closes the connection under it (reads have the socket's read
+   * timeout).
+   */
+  private Answer send(Supplier<HttpClientResponse> submit) throws UpstreamFailure {
+    Deadlines.Deadline writing = deadlines.start(connectTimeout.plus(timeout));
+    HttpClientResponse response;
+    try {
+      response = submit.get();
+      writing.end();
+    } catch (RuntimeException e) {
+      throw failure(e, writing.end());
+    }
+    if (response.status().code() < 200) {
+      response.close();
+      throw new UpstreamFailure(
+          Kind.FAILED,
+          "answered with the interim status "
+              + response.status().code()
+              + " where a final one was due");
+    }
+    return new Answer(response);
+  }
+
+  /** Why a call produced no answer, and how far it got. */
+  UpstreamFailure failure(Exception e, boolean deadlinePassed) {
+    if (find(e, GuardedResolver.Refused.class) instanceof GuardedResolver.Refused r) {
+      return new UpstreamFailure(Kind.NOT_SENT, "refused by the endpoint guard: " + r.getMessage());
+    }
+    if (find(e, ConnectException.class) != null) {
+      return new UpstreamFailure(Kind.NOT_SENT, "connection refused");
+    }
+    if (find(e, UnknownHostException.class) != null) {
+      return new UpstreamFailure(Kind.NOT_SENT, "unknown host");
+    }
+    if (find(e, NoRouteToHostException.class) != null
+        || find(e, PortUnreachableException.class) != null) {
+      return new UpstreamFailure(Kind.NOT_SENT, "unreachable");
+    }
+    if (find(e, SSLException.class) != null) {
+      return new UpstreamFailure(Kind.NOT_SENT, "TLS handshake failed: " + rootMessage(e));
+    }
+    SocketTimeoutException timedOut = find(e, SocketTimeoutException.class);
+    if (timedOut != null && String.valueOf(timedOut.getMessage()).startsWith("Connect")) {
+      return new UpstreamFailure(
+          Kind.NOT_SENT, "connect timed out after " + seconds(connectTimeout));
+    }
+    if (timedOut != null || deadlinePassed) {
+      return timedOut();
+    }
+    if (find(e, DataReader.InsufficientDataAvailableException.class) != null) {
+      return new UpstreamFailure(Kind.FAILED, "the worker closed the connection before answering");
+    }
+    return new UpstreamFailure(Kind.FAILED, rootMessage(e));
+  }
+
+  /** A failure while reading an answer's body. */
+  UpstreamFailure whileReading(Exception e) {
+    if (find(e, SocketTimeoutException.class) != null) {
+      return timedOut();
+    }
+    return new UpstreamFailure(
+        Kind.FAILED,
+        "answer cut off: "
+            + (find(e, DataReader.InsufficientDataAvailableException.class) != null
+                ? "the worker closed the connection"
+                : rootMessage(e)));
+  }
+
+  private UpstreamFailure timedOut() {
+    return new UpstreamFailure(Kind.TIMEOUT, "no answer within " + seconds(timeout));
+  }
+
+  private static String seconds(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String m = root.getMessage();
+    return m == null || m.isBlank() ? root.getClass().getSimpleName() : m;
+  }
+
+  private static <T extends Throwable> T find(Throwable e, Class<T> type) {
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (type.isInstance(c)) {
+        return type.cast(c);
+      }
+    }
+    return null;
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    client.closeResource();
+  }
+
+  /**
+   * The SSRF guard as WebClient's resolver: a worker's host is resolved (or, for an address
+   * literal, read without a lookup), every address must pass the guard, and the first is the one
+   * connected to.
+   */
+  static final class GuardedResolver implements DnsResolver {
+    private final EndpointPolicy guard;
+
+    GuardedResolver(EndpointPolicy guard) {
+      this.guard = guard;
+    }
+
+    /** The guard refused the worker's address: nothing was sent. */
+    static final class Refused extends RuntimeException {
+      Refused(String message) {
+        super(message, null, false, false);
+      }
+    }
+
+    @Override
+    public InetAddress resolveAddress(String hostname, DnsAddressLookup lookup) {
+      List<InetAddress> addresses;
+      try {
+        addresses = guard.resolve(hostname);
+      } catch (UnknownHostException e) {
+        throw new UncheckedIOException(e);
+      }
+      Optional<String> refusal = guard.addressesRefusal(hostname, addresses);
+      if (refusal.isPresent()) {
+        throw new Refused(refusal.get());
+      }
+      return addresses.getFirst();
+    }
+  }
+}
