@@ -30,7 +30,8 @@ public interface Exchange {
    * Answers with a whole body.
    *
    * @param contentType the Content-Type, or null for none
-   * @param headers further response headers
+   * @param headers further response headers; a value with line ends in it is sent as one header
+   *     line per line (Set-Cookie)
    */
   void send(int status, String contentType, Map<String, String> headers, byte[] body);
 

@@ -77,7 +77,12 @@ public record HelidonExchange(ServerRequest req, ServerResponse res) implements 
     if (contentType != null) {
       res.header(HeaderNames.CONTENT_TYPE, contentType);
     }
-    headers.forEach((name, value) -> res.header(HeaderNames.create(name), value));
+    // A value holding line ends is several header lines (Set-Cookie cannot be joined with commas).
+    headers.forEach(
+        (name, value) ->
+            res.header(
+                HeaderNames.create(name),
+                value.indexOf('\n') < 0 ? new String[] {value} : value.split("\n")));
   }
 
   /** A status with its reason phrase (Helidon 4.5 has none for 431). */

@@ -6,6 +6,7 @@ import io.rma.coordinator.pool.ServiceCatalogue;
 import io.rma.coordinator.routing.InFlight;
 import io.rma.coordinator.routing.OutlierEjection;
 import io.rma.coordinator.routing.RoutingSettings;
+import io.rma.coordinator.routing.Scoring;
 import io.rma.coordinator.routing.WorkerSelectionPolicy;
 import io.rma.coordinator.security.EndpointPolicy;
 import java.time.Clock;
@@ -25,6 +26,7 @@ public final class InferenceRouting implements AutoCloseable {
   private final WorkerClient workers;
   private final InferenceService inferenceService;
   private final OpenAiService openAi;
+  private final ServiceProxy serviceProxy;
   private final BodyBudget budget;
 
   public InferenceRouting(
@@ -38,13 +40,15 @@ public final class InferenceRouting implements AutoCloseable {
     this.ejection = new OutlierEjection(clock, settings.ejectAfterFailures(), settings.ejectFor());
     this.workers = new WorkerClient(settings, guard, deadlines);
     WorkerSelectionPolicy policy =
-        new WorkerSelectionPolicy(settings.loadCeiling(), ejection, inFlight::count, RANDOM);
+        new WorkerSelectionPolicy(
+            settings.loadCeiling(), ejection, Scoring.defaults(inFlight), RANDOM);
     Router router =
         new Router(pool, policy, inFlight, ejection, workers, settings, new RouteMetrics(), pull);
     this.budget = BodyBudget.of(settings.inflightBodyLimit(), deadlines, settings.bodyTimeout());
     OnHelidon onHelidon = new OnHelidon(settings.maxBodyBytes(), budget, router);
     this.inferenceService = new InferenceService(catalogue, onHelidon);
     this.openAi = new OpenAiService(pool, catalogue, onHelidon);
+    this.serviceProxy = new ServiceProxy(catalogue, router, settings.maxBodyBytes());
   }
 
   /** An inference route's work once its body is read: the call to make of a worker. */
@@ -73,9 +77,12 @@ public final class InferenceRouting implements AutoCloseable {
     return budget;
   }
 
-  /** Registers {@code /api/inference/...} and {@code /v1/...}. */
+  /** Registers {@code /api/inference/...}, {@code /v1/...} and {@code /api/service/...}. */
   public void routing(HttpRouting.Builder routing) {
-    routing.register("/api/inference", inferenceService).register("/v1", openAi);
+    routing
+        .register("/api/inference", inferenceService)
+        .register("/v1", openAi)
+        .register("/api/service", serviceProxy);
   }
 
   /** The ejection record (for tests and diagnostics). */

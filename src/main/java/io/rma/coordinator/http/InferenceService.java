@@ -50,7 +50,7 @@ public final class InferenceService implements HttpService {
     boolean stream = InferenceBodies.flag(body, "stream");
     body.put("max_tokens", InferenceBodies.positiveInt(body, "max_tokens", DEFAULT_MAX_TOKENS));
     body.put("temperature", InferenceBodies.number(body, "temperature", DEFAULT_TEMPERATURE));
-    return new Router.Call(
+    return Router.Call.json(
         "llm", service, model, service.path(), InferenceBodies.bytes(body), stream);
   }
 
@@ -101,7 +101,7 @@ public final class InferenceService implements HttpService {
       options.put("temperature", InferenceBodies.number(in, "temperature", DEFAULT_TEMPERATURE));
     }
     out.set("options", options);
-    return new Router.Call(
+    return Router.Call.json(
         "vision", service, model, service.path(), InferenceBodies.bytes(out), stream);
   }
 
@@ -129,7 +129,7 @@ public final class InferenceService implements HttpService {
       }
     }
     InferenceBodies.requiredText(body, key, " (as a query parameter or a JSON field)");
-    return new Router.Call(
+    return Router.Call.json(
         route, service, null, service.path(), query, InferenceBodies.bytes(body), false);
   }
 

@@ -53,7 +53,7 @@ public final class OpenAiService implements HttpService {
   private Router.Call call(byte[] raw, String route, String suffix) {
     ServiceDefinition service = InferenceService.service(catalogue, LLM_SERVICE, route);
     InferenceBodies.Peek body = InferenceBodies.peek(raw);
-    return new Router.Call(
+    return Router.Call.json(
         route, service, body.model(), openAiPrefix(service.path()) + suffix, raw, body.stream());
   }
 
@@ -68,16 +68,14 @@ public final class OpenAiService implements HttpService {
   /** The union of the models that the LLM workers able to take requests now advertise. */
   void models(Exchange ex) {
     TreeSet<String> models = new TreeSet<>();
-    for (WorkerView w : pool.workers()) {
+    for (WorkerView w : pool.workersRunning(LLM_SERVICE)) {
       RMAWorkerSpec spec = w.worker().getSpec();
       boolean serving =
-          w.services().contains(LLM_SERVICE)
-              && (w.phase() == WorkerPhase.Healthy || w.phase() == WorkerPhase.Degraded)
+          (w.phase() == WorkerPhase.Healthy || w.phase() == WorkerPhase.Degraded)
               && spec != null
-              && spec.getMode() != WorkerMode.pull
-              && spec.getModels() != null;
+              && spec.getMode() != WorkerMode.pull;
       if (serving) {
-        models.addAll(spec.getModels());
+        models.addAll(w.models());
       }
     }
     List<Map<String, Object>> data =

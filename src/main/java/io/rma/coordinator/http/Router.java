@@ -1,11 +1,13 @@
 package io.rma.coordinator.http;
 
-import io.helidon.webserver.CloseConnectionException;
+import io.helidon.http.Method;
 import io.rma.coordinator.pool.Pool;
 import io.rma.coordinator.pool.ServiceCatalogue.ServiceDefinition;
 import io.rma.coordinator.pool.WorkerView;
+import io.rma.coordinator.routing.FailoverPolicy;
 import io.rma.coordinator.routing.InFlight;
 import io.rma.coordinator.routing.OutlierEjection;
+import io.rma.coordinator.routing.RouteRequest;
 import io.rma.coordinator.routing.RoutingSettings;
 import io.rma.coordinator.routing.UpstreamFailure;
 import io.rma.coordinator.routing.UpstreamFailure.Kind;
@@ -13,7 +15,6 @@ import io.rma.coordinator.routing.WorkerEndpoint;
 import io.rma.coordinator.routing.WorkerSelectionPolicy;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
@@ -21,27 +22,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Collectors;
+import java.util.Set;
 
 /**
- * Sends one inference request to a worker and passes its answer back: picks a candidate with {@link
- * WorkerSelectionPolicy}, fails over when that is safe, records failures for {@link
- * OutlierEjection}, and answers 503 / 502 / 504 naming what was tried when no worker answered.
+ * Sends one request to a worker and passes its answer back: picks a candidate with {@link
+ * WorkerSelectionPolicy}, fails over when {@link FailoverPolicy} says that is safe, records
+ * failures for {@link OutlierEjection}, and answers 503 / 502 / 504 naming what was tried when no
+ * worker answered ({@link RoutingErrors}). The answer itself is passed on by {@link AnswerRelay}.
  */
 public final class Router {
   private static final Logger LOG = System.getLogger(Router.class.getName());
   private static final int SNIPPET_BYTES = 200;
 
-  /** Non-streamed answers longer than this (and within the cap) are passed on, not held whole. */
-  static final long PASS_THROUGH_OVER = 64 * 1024;
-
-  private static final Map<String, String> STREAM_HEADERS =
-      Map.of("Cache-Control", "no-cache", "X-Accel-Buffering", "no");
-
-  // OpenAI error.codes of routing's own answers (shown on the /v1/ routes, see ErrorMapping).
-  private static final String NO_WORKER = "no_worker_available";
-  private static final String WORKER_FAILED = "worker_failed";
-  private static final String WORKER_TIMEOUT = "worker_timeout";
+  /** Methods a second worker may be sent again after a failure (RFC 9110 §9.2.2). */
+  private static final Set<Method> IDEMPOTENT_METHODS =
+      Set.of(Method.GET, Method.HEAD, Method.OPTIONS, Method.PUT, Method.DELETE);
 
   private final Pool pool;
   private final WorkerSelectionPolicy policy;
@@ -51,6 +46,8 @@ public final class Router {
   private final RoutingSettings settings;
   private final RouteMetrics metrics;
   private final PullFallback pull;
+  private final AnswerRelay relay;
+  private final RoutingErrors errors;
 
   Router(
       Pool pool,
@@ -69,6 +66,8 @@ public final class Router {
     this.settings = settings;
     this.metrics = metrics;
     this.pull = pull;
+    this.errors = new RoutingErrors(metrics, settings.attempts());
+    this.relay = new AnswerRelay(settings.maxBodyBytes(), workers, metrics, errors, this::failed);
   }
 
   /**
@@ -77,42 +76,89 @@ public final class Router {
    * @param route route name for messages and metrics ({@code llm}, {@code openai-chat}, ...)
    * @param service the catalogue service that serves it
    * @param model the model asked for, or null
-   * @param path worker-side path
-   * @param query query parameters for the worker (empty for most routes)
-   * @param body JSON body for the worker
-   * @param stream pass the answer through as it arrives instead of reading it whole
+   * @param method the method to call the worker with
+   * @param path worker-side path; with {@code passHeaders}, the path and query as the client sent
+   *     them (encoded), passed on byte for byte
+   * @param query query parameters for the worker
+   * @param headers request headers for the worker besides Content-Type and Content-Length
+   * @param body the whole body for the worker ({@link Body#json}), or one streamed from the client
+   * @param stream pass the answer through as it arrives (SSE, NDJSON)
+   * @param passHeaders pass the worker's end-to-end answer headers on (the service proxy); else
+   *     only its Content-Type
    */
   public record Call(
       String route,
       ServiceDefinition service,
       String model,
+      Method method,
       String path,
       Map<String, List<String>> query,
-      byte[] body,
-      boolean stream) {
-    Call(
+      Map<String, List<String>> headers,
+      Body body,
+      boolean stream,
+      boolean passHeaders) {
+
+    /** A JSON POST of an inference route. */
+    static Call json(
+        String route,
+        ServiceDefinition service,
+        String model,
+        String path,
+        Map<String, List<String>> query,
+        byte[] body,
+        boolean stream) {
+      return new Call(
+          route,
+          service,
+          model,
+          Method.POST,
+          path,
+          query,
+          Map.of(),
+          Body.json(body),
+          stream,
+          false);
+    }
+
+    static Call json(
         String route,
         ServiceDefinition service,
         String model,
         String path,
         byte[] body,
         boolean stream) {
-      this(route, service, model, path, Map.of(), body, stream);
+      return json(route, service, model, path, Map.of(), body, stream);
+    }
+
+    /** Whether a second worker may do this call again after the first may have started it. */
+    boolean idempotent() {
+      return service.idempotent() || (passHeaders && IDEMPOTENT_METHODS.contains(method));
+    }
+  }
+
+  /** A request body for a worker: bytes held whole, or the client's body passed on as it comes. */
+  public record Body(byte[] bytes, String contentType, InputStream streamed, long length) {
+    static Body json(byte[] bytes) {
+      return new Body(bytes, "application/json", null, bytes.length);
+    }
+
+    /** {@code length} -1: of unknown length (chunked). */
+    static Body streamed(InputStream in, String contentType, long length) {
+      return new Body(null, contentType, in, length);
+    }
+
+    static Body none() {
+      return new Body(null, null, null, 0);
     }
   }
 
   void forward(Call call, Exchange ex) {
-    WorkerSelectionPolicy.Candidates candidates = candidates(call);
-    if (candidates.isEmpty() && !candidates.pullWorkers().isEmpty()) {
+    RouteRequest request = new RouteRequest(call.service().name(), call.model());
+    WorkerSelectionPolicy.Candidates candidates =
+        policy.candidates(pool.workersRunning(call.service().name()), request);
+    if (candidates.isEmpty() && !candidates.pullWorkers().isEmpty() && !call.passHeaders()) {
       if (call.stream()) {
-        metrics.outcome(call.route(), "no_worker");
-        throw new ApiException(
-            503,
-            "no push worker can stream "
-                + call.service().name()
-                + ": pull workers answer whole (send without stream)",
-            Map.of(),
-            NO_WORKER);
+        throw errors.noPushWorkerCanStream(call);
       }
       if (pull.offer(call, ex)) {
         metrics.outcome(call.route(), "queued");
@@ -120,12 +166,15 @@ public final class Router {
       }
     }
     if (candidates.isEmpty()) {
-      throw noWorker(call, candidates);
+      throw candidates.unknownModel()
+          ? errors.modelNotFound(call)
+          : errors.noWorker(call, candidates);
     }
     Map<String, String> tried = new LinkedHashMap<>();
     UpstreamFailure last = null;
+    boolean[] bodyStarted = {false};
     for (int attempt = 0; attempt < settings.attempts(); attempt++) {
-      Optional<WorkerView> next = policy.choose(candidates, tried.keySet());
+      Optional<WorkerView> next = policy.choose(candidates, request, tried.keySet());
       if (next.isEmpty()) {
         break;
       }
@@ -135,50 +184,31 @@ public final class Router {
       WorkerView worker = next.get();
       String base = WorkerEndpoint.base(worker.worker().getSpec(), call.service());
       try (InFlight.Lease lease = inFlight.start(worker.name())) {
-        send(call, worker, base, ex);
+        send(call, worker, base, ex, bodyStarted);
         metrics.outcome(call.route(), "answered");
         return;
       } catch (UpstreamFailure f) {
         last = f;
         tried.put(worker.name(), f.getMessage());
         failed(worker.name(), call, f);
-        // Only what cannot have started goes to another worker, unless the catalogue says the
-        // service is idempotent.
-        if (!mayRetry(call, f)) {
-          throw gaveUp(call, f, tried, false);
+        // A body streamed from the client cannot be sent a second time once it has started.
+        boolean again =
+            FailoverPolicy.mayRetry(f.kind(), call.idempotent())
+                && (call.body().streamed() == null || !bodyStarted[0]);
+        if (!again) {
+          throw errors.gaveUp(call, f, tried, false);
         }
       }
     }
-    throw gaveUp(call, last, tried, tried.size() == settings.attempts());
-  }
-
-  /** The workers that may take the call now (and why the others may not). */
-  WorkerSelectionPolicy.Candidates candidates(Call call) {
-    return policy.candidates(
-        pool.workersRunning(call.service().name()), call.service().name(), call.model());
-  }
-
-  /** The 503 of a call no worker can take. */
-  ApiException noWorker(Call call, WorkerSelectionPolicy.Candidates candidates) {
-    metrics.outcome(call.route(), "no_worker");
-    return new ApiException(503, noCandidate(call, candidates), Map.of(), NO_WORKER);
-  }
-
-  /** Whether a failed attempt may go on to another worker. */
-  static boolean mayRetry(Call call, UpstreamFailure f) {
-    return f.kind() == Kind.NOT_SENT || f.kind() == Kind.REJECTED || call.service().idempotent();
-  }
-
-  /** Whether an answer with this status is the worker declining (another worker is tried). */
-  static boolean declined(Call call, int status) {
-    return status == 502 || status == 503 || (status >= 500 && idempotent(call));
+    throw errors.gaveUp(call, last, tried, tried.size() == settings.attempts());
   }
 
   /** One attempt: the answer is passed to the client, or the attempt throws. */
-  private void send(Call call, WorkerView worker, String base, Exchange ex) throws UpstreamFailure {
-    try (WorkerClient.Answer answer = workers.post(base, call.path(), call.query(), call.body())) {
+  private void send(Call call, WorkerView worker, String base, Exchange ex, boolean[] bodyStarted)
+      throws UpstreamFailure {
+    try (WorkerClient.Answer answer = call(call, base, bodyStarted)) {
       int status = answer.status();
-      if (declined(call, status)) {
+      if (FailoverPolicy.declined(status, call.idempotent())) {
         throw new UpstreamFailure(Kind.REJECTED, "answered " + status + snippet(answer));
       }
       if (status >= 500) {
@@ -186,169 +216,33 @@ public final class Router {
       } else {
         ejection.success(worker.name());
       }
-      if (call.stream()) {
-        relay(
-            call,
-            worker,
-            answer,
-            ex.stream(status, answer.contentType(), STREAM_HEADERS),
-            true,
-            Long.MAX_VALUE);
-        return;
-      }
-      long length = answer.contentLength();
-      if (length > PASS_THROUGH_OVER && length <= settings.maxBodyBytes()) {
-        // Large, of known length: passed on as it arrives instead of held whole.
-        relay(
-            call,
-            worker,
-            answer,
-            ex.fixed(status, answer.contentType(), Map.of(), length),
-            false,
-            Long.MAX_VALUE);
-        return;
-      }
-      if (length < 0) {
-        unknownLength(call, worker, answer, ex);
-        return;
-      }
-      byte[] body = readCapped(answer, call, worker);
-      ex.send(status, answer.contentType(), Map.of(), body);
+      relay.pass(call, worker, answer, ex);
     }
   }
 
-  /**
-   * An answer of unknown length (chunked, or until the worker closes): held and sent whole while it
-   * stays within {@link #PASS_THROUGH_OVER}, passed on chunked beyond that, so no answer is held
-   * whole in memory; the cap still holds (an answer that grows past it is cut off).
-   */
-  private void unknownLength(Call call, WorkerView worker, WorkerClient.Answer answer, Exchange ex)
+  private WorkerClient.Answer call(Call call, String base, boolean[] bodyStarted)
       throws UpstreamFailure {
-    byte[] first;
-    try {
-      first = answer.body().readNBytes((int) PASS_THROUGH_OVER + 1);
-    } catch (IOException | RuntimeException e) {
-      throw workers.whileReading(e);
+    Body body = call.body();
+    if (body.bytes() != null && !call.passHeaders()) {
+      return workers.post(base, call.path(), call.query(), body.bytes());
     }
-    if (first.length <= PASS_THROUGH_OVER) {
-      ex.send(answer.status(), answer.contentType(), Map.of(), first);
-      return;
+    Map<String, List<String>> headers = new LinkedHashMap<>(call.headers());
+    if (body.contentType() != null) {
+      headers.put("Content-Type", List.of(body.contentType()));
     }
-    if (settings.maxBodyBytes() < first.length) {
-      throw tooLarge(call, worker, settings.maxBodyBytes());
+    WorkerClient.BodyWriter writer;
+    if (body.bytes() != null) {
+      writer = out -> out.write(body.bytes());
+    } else if (body.streamed() != null) {
+      writer =
+          out -> {
+            bodyStarted[0] = true;
+            body.streamed().transferTo(out);
+          };
+    } else {
+      writer = null;
     }
-    OutputStream out = ex.stream(answer.status(), answer.contentType(), Map.of());
-    try {
-      out.write(first);
-    } catch (IOException | RuntimeException e) {
-      metrics.outcome(call.route(), "cancelled");
-      throw new CloseConnectionException("client went away mid-answer");
-    }
-    relay(call, worker, answer, out, false, settings.maxBodyBytes() - first.length);
-  }
-
-  private static boolean idempotent(Call call) {
-    return call.service().idempotent();
-  }
-
-  /** An answer of known length within {@link #PASS_THROUGH_OVER} or over the cap, read whole. */
-  private byte[] readCapped(WorkerClient.Answer answer, Call call, WorkerView worker)
-      throws UpstreamFailure {
-    long declared = answer.contentLength();
-    if (declared > settings.maxBodyBytes()) {
-      throw tooLarge(call, worker, settings.maxBodyBytes());
-    }
-    try (InputStream in = answer.body()) {
-      // One exact buffer, and the end read so the connection goes back to the pool.
-      byte[] body = new byte[(int) declared];
-      int n = in.readNBytes(body, 0, body.length);
-      if (n < body.length || in.read() != -1) {
-        throw new UpstreamFailure(
-            Kind.FAILED, "answer did not match its Content-Length of " + declared);
-      }
-      return body;
-    } catch (IOException | RuntimeException e) {
-      throw workers.whileReading(e);
-    }
-  }
-
-  ApiException tooLarge(Call call, WorkerView worker, long cap) {
-    metrics.outcome(call.route(), "worker_failed");
-    return new ApiException(
-        502,
-        "worker " + worker.name() + " answered with more than " + cap + " bytes",
-        Map.of("tried", List.of(worker.name())),
-        WORKER_FAILED);
-  }
-
-  /**
-   * Passes the answer on as it arrives: a stream chunk by chunk ({@code flush} each read), or a
-   * large answer (more than {@code limit} bytes of it cut it off). A client that goes away closes
-   * the worker's connection (which cancels the work on servers that watch for it); a worker that
-   * stops mid-answer closes the client's connection, so the client sees a cut-off answer, not an
-   * end.
-   */
-  private void relay(
-      Call call,
-      WorkerView worker,
-      WorkerClient.Answer answer,
-      OutputStream out,
-      boolean flush,
-      long limit) {
-    byte[] buf = new byte[8192];
-    InputStream in = answer.body();
-    long left = limit;
-    while (true) {
-      int n;
-      try {
-        n = in.read(buf);
-      } catch (IOException | RuntimeException e) {
-        UpstreamFailure f = workers.whileReading(e);
-        failed(worker.name(), call, f);
-        metrics.outcome(call.route(), "worker_failed");
-        throw new CloseConnectionException(
-            "worker " + worker.name() + " stopped mid-answer: " + f.getMessage());
-      }
-      if (n < 0) {
-        break;
-      }
-      left -= n;
-      if (left < 0) {
-        overCap(call, worker);
-        throw new CloseConnectionException("worker answer over the cap");
-      }
-      try {
-        out.write(buf, 0, n);
-        if (flush) {
-          out.flush();
-        }
-      } catch (IOException | RuntimeException e) {
-        metrics.outcome(call.route(), "cancelled");
-        LOG.log(
-            Level.DEBUG,
-            () -> "client left a " + call.route() + " answer; closing worker " + worker.name());
-        throw new CloseConnectionException("client went away mid-answer");
-      }
-    }
-    try {
-      out.close();
-    } catch (IOException | RuntimeException e) {
-      throw new CloseConnectionException("client went away at the end of an answer");
-    }
-  }
-
-  /** An answer being passed on grew past the cap: counted and logged; the caller cuts it off. */
-  void overCap(Call call, WorkerView worker) {
-    metrics.outcome(call.route(), "worker_failed");
-    LOG.log(
-        Level.WARNING,
-        "worker "
-            + worker.name()
-            + " sent a "
-            + call.route()
-            + " answer longer than "
-            + settings.maxBodyBytes()
-            + " bytes; cut off");
+    return workers.call(call.method(), base, call.path(), headers, writer, body.length());
   }
 
   void failed(String worker, Call call, UpstreamFailure f) {
@@ -370,7 +264,7 @@ public final class Router {
                         + ")"));
   }
 
-  private String snippet(WorkerClient.Answer answer) {
+  private static String snippet(WorkerClient.Answer answer) {
     try (InputStream in = answer.body()) {
       byte[] b = in.readNBytes(SNIPPET_BYTES);
       String s = new String(b, StandardCharsets.UTF_8).strip().replaceAll("\\s+", " ");
@@ -378,68 +272,5 @@ public final class Router {
     } catch (IOException | RuntimeException e) {
       return "";
     }
-  }
-
-  ApiException gaveUp(
-      Call call, UpstreamFailure last, Map<String, String> tried, boolean attemptsUsed) {
-    boolean timeout = last != null && last.kind() == Kind.TIMEOUT;
-    metrics.outcome(call.route(), timeout ? "timed_out" : "worker_failed");
-    StringBuilder detail = new StringBuilder();
-    detail
-        .append(timeout ? "timed out: " : "worker failed: ")
-        .append("no ")
-        .append(call.service().name())
-        .append(" worker answered the ")
-        .append(call.route())
-        .append(" request; tried ")
-        .append(
-            tried.entrySet().stream()
-                .map(e -> e.getKey() + " (" + e.getValue() + ")")
-                .collect(Collectors.joining(", ")));
-    if (last != null
-        && !call.service().idempotent()
-        && (last.kind() == Kind.FAILED || last.kind() == Kind.TIMEOUT)) {
-      detail
-          .append("; not sent to another worker: the request may have started and ")
-          .append(call.service().name())
-          .append(" is not idempotent in the service catalogue");
-    } else if (attemptsUsed) {
-      detail.append("; gave up after ").append(settings.attempts()).append(" attempts");
-    }
-    return new ApiException(
-        timeout ? 504 : 502,
-        detail.toString(),
-        Map.of("tried", List.copyOf(tried.keySet())),
-        timeout ? WORKER_TIMEOUT : WORKER_FAILED);
-  }
-
-  private static String noCandidate(Call call, WorkerSelectionPolicy.Candidates c) {
-    StringBuilder detail =
-        new StringBuilder("no worker available for the ")
-            .append(call.route())
-            .append(" request: none runs ")
-            .append(call.service().name());
-    if (call.model() != null) {
-      detail.append(" for model ").append(call.model());
-    }
-    if (c.excluded().isEmpty()) {
-      detail.append(" (no worker registered for it)");
-    } else {
-      detail
-          .append(" and can take it now (")
-          .append(
-              c.excluded().entrySet().stream()
-                  .limit(10)
-                  .map(e -> e.getKey() + ": " + e.getValue())
-                  .collect(Collectors.joining("; ")));
-      if (c.excluded().size() > 10) {
-        detail.append("; ").append(c.excluded().size() - 10).append(" more");
-      }
-      detail.append(")");
-    }
-    if (!c.pullWorkers().isEmpty()) {
-      detail.append("; pull-mode workers get tasks from a queue, not pushed requests");
-    }
-    return detail.toString();
   }
 }

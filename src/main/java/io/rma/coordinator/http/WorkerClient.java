@@ -186,7 +186,14 @@ final class WorkerClient implements AutoCloseable {
       return response.headers().contentLength().orElse(-1);
     }
 
-    /** Further headers to pass on to the client, by name (hop-by-hop headers excluded). */
+    /** The names of the answer's headers, as sent. */
+    List<String> headerNames() {
+      List<String> names = new java.util.ArrayList<>();
+      response.headers().forEach(h -> names.add(h.name()));
+      return names;
+    }
+
+    /** Every value of an answer header. */
     List<String> header(String name) {
       return response.headers().all(HeaderNames.create(name), List::of);
     }
@@ -220,20 +227,32 @@ final class WorkerClient implements AutoCloseable {
   }
 
   /**
-   * Sends {@code method base+path?query} with {@code headers} and a body from {@code writer}
-   * ({@code length} bytes, -1 for chunked, or null {@code writer} for none), and waits for the
-   * status and headers.
+   * Sends {@code method base+target} with {@code headers} and a body from {@code writer} ({@code
+   * length} bytes, -1 for chunked, or null {@code writer} for none), and waits for the status and
+   * headers. {@code target} is a path and query as a client sent them, already encoded: they go to
+   * the worker byte for byte (an encoded slash stays encoded).
    */
   Answer call(
       Method method,
       String base,
-      String path,
-      Map<String, List<String>> query,
+      String target,
       Map<String, List<String>> headers,
       BodyWriter writer,
       long length)
       throws UpstreamFailure {
-    HttpClientRequest request = request(method, base, path, query);
+    // WebClient decodes the path and query of a URI and encodes them again (an encoded slash would
+    // become a slash, repeated query names would be joined); told to skip the encoding, it writes
+    // the decoded path. Encoded once more here, query included in the path, that decoded path is
+    // the client's own bytes.
+    int q = target.indexOf('?');
+    String once =
+        q < 0
+            ? target.replace("%", "%25")
+            : target.substring(0, q).replace("%", "%25")
+                + "%3F"
+                + target.substring(q + 1).replace("%", "%25");
+    HttpClientRequest request = request(method, base, once, Map.of());
+    request.skipUriEncoding(true);
     headers.forEach((name, values) -> request.header(HeaderNames.create(name), values));
     if (writer == null) {
       return send(request::request);
@@ -281,6 +300,9 @@ final class WorkerClient implements AutoCloseable {
     try {
       response = submit.get();
       writing.end();
+    } catch (ApiException e) {
+      writing.end();
+      throw e; // the client's body broke a limit while it was passed on
     } catch (RuntimeException e) {
       throw failure(e, writing.end());
     }

@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.ToIntFunction;
 import java.util.random.RandomGenerator;
 
 /**
@@ -28,26 +27,21 @@ import java.util.random.RandomGenerator;
  *       that advertise no model list (they take any model).
  *   <li>Preference groups, best first: Healthy, Degraded, then (as a last resort, so that one flaky
  *       worker never turns into a hard outage) ejected Healthy, ejected Degraded.
- *   <li>Within a group: power of two choices on {@code in flight + load x LOAD_WEIGHT}.
+ *   <li>Within a group: power of two choices on the {@link Scoring} of the candidates (by default
+ *       {@code in flight + load x 10}).
  * </ul>
  */
 public final class WorkerSelectionPolicy {
-  /** A worker's reported load of 1.0 weighs as much as this many requests in flight. */
-  public static final double LOAD_WEIGHT = 10;
-
   private final double loadCeiling;
   private final OutlierEjection ejection;
-  private final ToIntFunction<String> inFlight;
+  private final Scoring scoring;
   private final RandomGenerator random;
 
   public WorkerSelectionPolicy(
-      double loadCeiling,
-      OutlierEjection ejection,
-      ToIntFunction<String> inFlight,
-      RandomGenerator random) {
+      double loadCeiling, OutlierEjection ejection, Scoring scoring, RandomGenerator random) {
     this.loadCeiling = loadCeiling;
     this.ejection = ejection;
-    this.inFlight = inFlight;
+    this.scoring = scoring;
     this.random = random;
   }
 
@@ -60,9 +54,14 @@ public final class WorkerSelectionPolicy {
    *     (the seam for the task queue: push routing never calls them)
    * @param excluded worker name to the reason it is not a candidate; filled only when there is no
    *     candidate at all (it is for the message of that 503), empty otherwise
+   * @param unknownModel the service has workers, but none of them (in any phase or mode) can serve
+   *     the model asked for: no waiting would help (OpenAI's 404 {@code model_not_found})
    */
   public record Candidates(
-      List<List<WorkerView>> groups, List<WorkerView> pullWorkers, Map<String, String> excluded) {
+      List<List<WorkerView>> groups,
+      List<WorkerView> pullWorkers,
+      Map<String, String> excluded,
+      boolean unknownModel) {
     public boolean isEmpty() {
       return groups.isEmpty();
     }
@@ -91,7 +90,9 @@ public final class WorkerSelectionPolicy {
    * however large the pool (1,000 workers of one service: 11 ms of CPU per request before, when
    * every request filtered the pool and compared candidate lists).
    */
-  public Candidates candidates(Collection<WorkerView> pool, String service, String model) {
+  public Candidates candidates(Collection<WorkerView> pool, RouteRequest request) {
+    String service = request.service();
+    String model = request.model();
     ConcurrentHashMap<String, Kept> byModel =
         kept.computeIfAbsent(service, s -> new ConcurrentHashMap<>());
     String key = model == null ? NO_MODEL : model;
@@ -120,10 +121,9 @@ public final class WorkerSelectionPolicy {
       if (spec != null && spec.getMode() == WorkerMode.pull) {
         pull.add(w);
       } else if (exclusion(w, false) == null) {
-        List<String> models = models(w);
-        if (model == null || models.contains(model)) {
+        if (model == null || w.advertises(model)) {
           serving.add(w);
-        } else if (models.isEmpty()) {
+        } else if (w.models().isEmpty()) {
           anyModel.add(w);
         }
       }
@@ -131,12 +131,14 @@ public final class WorkerSelectionPolicy {
     List<WorkerView> live = serving.isEmpty() ? anyModel : serving;
     List<List<WorkerView>> groups = groups(live);
     if (!groups.isEmpty()) {
-      return new Candidates(groups, pull, Map.of());
+      return new Candidates(groups, pull, Map.of(), false);
     }
     // No candidate: say why for each worker that runs the service (the 503's message).
     Map<String, String> excluded = new LinkedHashMap<>();
+    boolean anyServesModel = false;
     for (WorkerView w : pool) {
       if (w.services().contains(service)) {
+        anyServesModel |= w.servesModel(model);
         RMAWorkerSpec spec = w.worker().getSpec();
         String why =
             spec != null && spec.getMode() == WorkerMode.pull
@@ -145,7 +147,7 @@ public final class WorkerSelectionPolicy {
         excluded.put(w.name(), why);
       }
     }
-    return new Candidates(groups, pull, excluded);
+    return new Candidates(groups, pull, excluded, !excluded.isEmpty() && !anyServesModel);
   }
 
   /**
@@ -182,7 +184,8 @@ public final class WorkerSelectionPolicy {
   }
 
   /** The best untried candidate: power of two choices within the first group with one left. */
-  public Optional<WorkerView> choose(Candidates candidates, Collection<String> tried) {
+  public Optional<WorkerView> choose(
+      Candidates candidates, RouteRequest request, Collection<String> tried) {
     for (List<WorkerView> group : candidates.groups()) {
       List<WorkerView> left = group;
       if (!tried.isEmpty()) {
@@ -206,22 +209,13 @@ public final class WorkerSelectionPolicy {
       }
       WorkerView a = left.get(i);
       WorkerView b = left.get(j);
-      return Optional.of(score(b) < score(a) ? b : a);
+      return Optional.of(scoring.score(b, request) < scoring.score(a, request) ? b : a);
     }
     return Optional.empty();
-  }
-
-  public double score(WorkerView w) {
-    return inFlight.applyAsInt(w.name()) + (w.load() == null ? 0 : w.load()) * LOAD_WEIGHT;
   }
 
   /** 0 Healthy, 1 Degraded, 2 ejected Healthy, 3 ejected Degraded. */
   private int group(WorkerView w) {
     return (ejection.ejected(w.name()) ? 2 : 0) + (w.phase() == WorkerPhase.Degraded ? 1 : 0);
-  }
-
-  private static List<String> models(WorkerView w) {
-    List<String> m = w.worker().getSpec() == null ? null : w.worker().getSpec().getModels();
-    return m == null ? List.of() : m;
   }
 }

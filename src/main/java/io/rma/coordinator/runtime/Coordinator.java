@@ -141,7 +141,7 @@ public final class Coordinator implements AutoCloseable {
   private boolean queueForPullWorkers(Router.Call call, Exchange ex) {
     JsonNode request;
     try {
-      request = JsonBodies.WIRE.readTree(call.body());
+      request = JsonBodies.WIRE.readTree(call.body().bytes());
     } catch (IOException e) {
       throw ApiException.badRequest("the request body is not JSON: " + e.getMessage());
     }
@@ -222,7 +222,9 @@ public final class Coordinator implements AutoCloseable {
     routing.addFilter(
         (chain, req, res) -> {
           String path = req.path().path();
-          if (path.startsWith("/api/inference/") || path.startsWith("/v1/")) {
+          if (path.startsWith("/api/inference/")
+              || path.startsWith("/v1/")
+              || path.startsWith("/api/service/")) {
             inferenceRate.acquire(req);
           }
           chain.proceed();

@@ -45,6 +45,30 @@ class OpenAiErrorsTest extends RoutingTestBase {
   }
 
   @Test
+  void aModelNoWorkerServesIsA404ModelNotFoundAndOneThatIsBusyA503WithRetryAfter()
+      throws Exception {
+    RoutingHarness c = closeLater(harness());
+    StubWorker w = closeLater(new StubWorker("w1"));
+    String id = c.register(w, "vllm", List.of("llama-3"));
+
+    HttpResponse<String> unknown =
+        c.post("/v1/chat/completions", Map.of("model", "gpt-9", "messages", List.of()));
+    assertThat(unknown.statusCode()).as(unknown.body()).isEqualTo(404);
+    assertThat(json(unknown).get("detail").asText()).contains("gpt-9", "does not exist");
+    assertOpenAiError(json(unknown), "invalid_request_error", "model_not_found");
+    HttpResponse<String> unknownLlm =
+        c.post("/api/inference/llm", Map.of("model", "gpt-9", "prompt", "Hi"));
+    assertThat(unknownLlm.statusCode()).isEqualTo(404);
+
+    c.heartbeat(id, 0.95, "healthy"); // above the load ceiling: it has the model, but not now
+    HttpResponse<String> busy =
+        c.post("/v1/chat/completions", Map.of("model", "llama-3", "messages", List.of()));
+    assertThat(busy.statusCode()).as(busy.body()).isEqualTo(503);
+    assertThat(busy.headers().firstValue("retry-after")).hasValue("1");
+    assertOpenAiError(json(busy), "server_error", "no_worker_available");
+  }
+
+  @Test
   void malformedJsonOnChatIsAnInvalidRequestError() {
     RoutingHarness c = closeLater(harness());
 

@@ -23,9 +23,10 @@ import org.junit.jupiter.api.Test;
 class WorkerSelectionPolicyTest {
   private final MovableClock clock = new MovableClock();
   private final OutlierEjection ejection = new OutlierEjection(clock, 3, Duration.ofSeconds(30));
+  private static final RouteRequest ANY = new RouteRequest("vllm", null);
   private final InFlight inFlight = new InFlight();
   private final WorkerSelectionPolicy policy =
-      new WorkerSelectionPolicy(0.8, ejection, inFlight::count, new SplittableRandom(7));
+      new WorkerSelectionPolicy(0.8, ejection, Scoring.defaults(inFlight), new SplittableRandom(7));
 
   private static WorkerView view(String name, WorkerPhase phase, double load, String... models) {
     RMAWorkerSpec spec = new RMAWorkerSpec();
@@ -37,9 +38,9 @@ class WorkerSelectionPolicyTest {
 
   private Map<String, Integer> picks(List<WorkerView> pool, String model, int n) {
     Map<String, Integer> count = new HashMap<>();
-    WorkerSelectionPolicy.Candidates c = policy.candidates(pool, "vllm", model);
+    WorkerSelectionPolicy.Candidates c = policy.candidates(pool, new RouteRequest("vllm", model));
     for (int i = 0; i < n; i++) {
-      policy.choose(c, Set.of()).ifPresent(w -> count.merge(w.name(), 1, Integer::sum));
+      policy.choose(c, ANY, Set.of()).ifPresent(w -> count.merge(w.name(), 1, Integer::sum));
     }
     return count;
   }
@@ -58,7 +59,7 @@ class WorkerSelectionPolicyTest {
             pull,
             noAddress);
 
-    WorkerSelectionPolicy.Candidates c = policy.candidates(pool, "vllm", null);
+    WorkerSelectionPolicy.Candidates c = policy.candidates(pool, new RouteRequest("vllm", null));
 
     assertThat(c.isEmpty()).isTrue();
     assertThat(c.pullWorkers()).containsExactly(pull);
@@ -68,7 +69,7 @@ class WorkerSelectionPolicyTest {
         .containsEntry("busy", "load 0.81 above the ceiling 0.80")
         .containsEntry("pull", "pull mode")
         .containsKey("nowhere");
-    assertThat(policy.candidates(pool, "rag", null).excluded()).isEmpty();
+    assertThat(policy.candidates(pool, new RouteRequest("rag", null)).excluded()).isEmpty();
   }
 
   @Test
@@ -76,11 +77,11 @@ class WorkerSelectionPolicyTest {
     WorkerView healthy = view("healthy", WorkerPhase.Healthy, 0.5);
     WorkerView degraded = view("degraded", WorkerPhase.Degraded, 0);
     WorkerSelectionPolicy.Candidates c =
-        policy.candidates(List.of(degraded, healthy), "vllm", null);
+        policy.candidates(List.of(degraded, healthy), new RouteRequest("vllm", null));
 
     assertThat(picks(List.of(degraded, healthy), null, 100)).containsOnlyKeys("healthy");
-    assertThat(policy.choose(c, Set.of("healthy"))).contains(degraded);
-    assertThat(policy.choose(c, Set.of("healthy", "degraded"))).isEmpty();
+    assertThat(policy.choose(c, ANY, Set.of("healthy"))).contains(degraded);
+    assertThat(policy.choose(c, ANY, Set.of("healthy", "degraded"))).isEmpty();
   }
 
   @Test
@@ -94,11 +95,20 @@ class WorkerSelectionPolicyTest {
     assertThat(picks(pool, "mistral", 50)).containsOnlyKeys("mixtral");
     assertThat(picks(pool, "phi-3", 50)).containsOnlyKeys("any");
     assertThat(picks(pool, null, 300)).containsOnlyKeys("llama", "mixtral", "any");
+    WorkerSelectionPolicy.Candidates none =
+        policy.candidates(
+            List.of(view("llama", WorkerPhase.Healthy, 0, "llama-3")),
+            new RouteRequest("vllm", "x"));
+    assertThat(none.excluded()).containsEntry("llama", "does not serve model x");
+    assertThat(none.unknownModel()).as("no worker has model x: a 404, not a 503").isTrue();
     assertThat(
             policy
-                .candidates(List.of(view("llama", WorkerPhase.Healthy, 0, "llama-3")), "vllm", "x")
-                .excluded())
-        .containsEntry("llama", "does not serve model x");
+                .candidates(
+                    List.of(view("llama", WorkerPhase.Offline, 0, "llama-3")),
+                    new RouteRequest("vllm", "llama-3"))
+                .unknownModel())
+        .as("the worker that has it is offline: a 503")
+        .isFalse();
   }
 
   @Test
@@ -136,22 +146,24 @@ class WorkerSelectionPolicyTest {
     for (int i = 0; i < 1000; i++) {
       pool.add(view("w" + i, WorkerPhase.Healthy, 0));
     }
-    WorkerSelectionPolicy.Candidates first = policy.candidates(pool, "vllm", "m");
+    WorkerSelectionPolicy.Candidates first = policy.candidates(pool, new RouteRequest("vllm", "m"));
     assertThat(first.all()).hasSize(1000);
-    assertThat(policy.candidates(pool, "vllm", "m")).isSameAs(first);
-    assertThat(policy.candidates(pool, "vllm", null)).isNotSameAs(first);
-    assertThat(policy.candidates(List.copyOf(pool), "vllm", "m")).isNotSameAs(first);
+    assertThat(policy.candidates(pool, new RouteRequest("vllm", "m"))).isSameAs(first);
+    assertThat(policy.candidates(pool, new RouteRequest("vllm", null))).isNotSameAs(first);
+    assertThat(policy.candidates(List.copyOf(pool), new RouteRequest("vllm", "m")))
+        .isNotSameAs(first);
 
     for (int i = 0; i < 3; i++) {
       ejection.failure("w7");
     }
-    WorkerSelectionPolicy.Candidates afterEjection = policy.candidates(pool, "vllm", "m");
+    WorkerSelectionPolicy.Candidates afterEjection =
+        policy.candidates(pool, new RouteRequest("vllm", "m"));
     assertThat(afterEjection.groups()).hasSize(2);
     assertThat(afterEjection.groups().get(1)).extracting(WorkerView::name).containsExactly("w7");
-    assertThat(policy.candidates(pool, "vllm", "m")).isSameAs(afterEjection);
+    assertThat(policy.candidates(pool, new RouteRequest("vllm", "m"))).isSameAs(afterEjection);
 
     clock.move(Duration.ofSeconds(30)); // the ejection runs out: seen with the same list
-    assertThat(policy.candidates(pool, "vllm", "m").groups()).hasSize(1);
+    assertThat(policy.candidates(pool, new RouteRequest("vllm", "m")).groups()).hasSize(1);
   }
 
   @Test
@@ -168,7 +180,9 @@ class WorkerSelectionPolicyTest {
     assertThat(picks(pool, null, 50)).containsOnlyKeys("steady");
 
     // ejected workers are the last resort, never a reason for a 503
-    assertThat(policy.choose(policy.candidates(pool, "vllm", null), Set.of("steady")))
+    assertThat(
+            policy.choose(
+                policy.candidates(pool, new RouteRequest("vllm", null)), ANY, Set.of("steady")))
         .contains(flaky);
 
     clock.move(Duration.ofSeconds(30));
