@@ -3,7 +3,7 @@
 # req/s, rows alternating so that load from other processes hits both alike. Not a test.
 #   bench/ab-cpu.sh DIR_A DIR_B [ROUNDS]
 # Each DIR holds a build as `cp -r target/rma-coordinator.jar target/libs DIR` leaves it.
-# AENV / BENV: settings for one side, e.g. BENV=RMA_INFERENCE_FAST_PATH=false bench/ab-cpu.sh D D
+# AENV / BENV: settings for one side, e.g. BENV=RMA_UPSTREAM_TIMEOUT=30s bench/ab-cpu.sh D D
 # CPU per request comes from /proc (utime + stime of the coordinator) over 6 s of wrk at 32
 # connections to POST /v1/completions, with bench/StubBackend.java as the worker.
 set -euo pipefail
