@@ -8,7 +8,9 @@ import io.rma.coordinator.pool.ServiceCatalogue;
 import io.rma.coordinator.pool.ServiceCatalogue.ServiceDefinition;
 import io.rma.coordinator.pool.TierPolicy;
 import io.rma.coordinator.routing.RoutingSettings;
+import io.rma.coordinator.security.AddressRanges;
 import io.rma.coordinator.security.SecuritySettings;
+import io.rma.coordinator.security.WorkerAuthMode;
 import io.rma.coordinator.tasks.TaskSettings;
 import java.io.IOException;
 import java.io.InputStream;
@@ -119,13 +121,13 @@ public final class ConfigLoader {
   }
 
   private SecuritySettings security() {
-    CoordinatorConfig.WorkerAuth auth =
+    WorkerAuthMode auth =
         enumValue(
             "WORKER_AUTH",
-            CoordinatorConfig.WorkerAuth.class,
-            Optional.ofNullable(text("WORKER_AUTH")).orElse("token"));
+            WorkerAuthMode.class,
+            Optional.ofNullable(text("WORKER_AUTH")).orElse(WorkerAuthMode.auto.name()));
     return new SecuritySettings(
-        auth == CoordinatorConfig.WorkerAuth.token,
+        auth,
         Optional.ofNullable(text("JOIN_TOKEN")),
         Optional.ofNullable(text("ADMIN_TOKEN")),
         setting("ALLOW_LOOPBACK_WORKERS", ConfigLoader::bool, true),
@@ -135,7 +137,8 @@ public final class ConfigLoader {
             "REGISTRATIONS_PER_MINUTE",
             setting("REGISTRATIONS_PER_MINUTE", Long::parseLong, 60L),
             0),
-        atLeast("INFERENCE_PER_SECOND", setting("INFERENCE_PER_SECOND", Long::parseLong, 0L), 0));
+        atLeast("INFERENCE_PER_SECOND", setting("INFERENCE_PER_SECOND", Long::parseLong, 0L), 0),
+        setting("TRUSTED_PROXIES", AddressRanges::parse, AddressRanges.none()));
   }
 
   /** A Lease is named like any object: a DNS-1123 subdomain. */

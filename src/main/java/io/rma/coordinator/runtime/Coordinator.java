@@ -14,6 +14,7 @@ import io.rma.coordinator.config.CoordinatorConfig;
 import io.rma.coordinator.http.AdminAuth;
 import io.rma.coordinator.http.AdminService;
 import io.rma.coordinator.http.ApiException;
+import io.rma.coordinator.http.ClientAddress;
 import io.rma.coordinator.http.ClientRateLimiter;
 import io.rma.coordinator.http.ErrorMapping;
 import io.rma.coordinator.http.Exchange;
@@ -167,7 +168,7 @@ public final class Coordinator implements AutoCloseable {
   public void routing(HttpRouting.Builder routing) {
     ErrorMapping.register(routing);
     SecuritySettings security = config.security();
-    WorkerAuthenticator auth = new WorkerAuthenticator(security.workerAuthEnforced());
+    WorkerAuthenticator auth = new WorkerAuthenticator(security.workerAuth(), store);
     RegistrationGate gate =
         new RegistrationGate(
             security,
@@ -198,6 +199,7 @@ public final class Coordinator implements AutoCloseable {
                 config.catalogue(),
                 auth,
                 gate,
+                new ClientAddress(security.trustedProxies()),
                 config.health().heartbeatInterval(),
                 config.publicUrl(),
                 config.maxBodyBytes()),

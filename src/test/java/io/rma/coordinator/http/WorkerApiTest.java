@@ -14,7 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The worker and admin API over real HTTP, with per-worker credentials enforced (the default). */
+/** The worker and admin API over real HTTP, with the default worker auth (RMA_WORKER_AUTH=auto). */
 class WorkerApiTest {
   static final String GPU_WORKER =
       """
@@ -122,7 +122,9 @@ class WorkerApiTest {
   }
 
   @Test
-  void callsAboutAWorkerNeedItsOwnCredential() {
+  void withTokenAuthCallsAboutAWorkerNeedItsOwnCredential() {
+    api.close();
+    api = new CoordinatorFixture(Map.of("RMA_WORKER_AUTH", "token"), clock);
     JsonNode a = register(GPU_WORKER).json();
     JsonNode b = register(GPU_WORKER).json();
     String beatA = "{\"worker_id\": \"" + a.get("worker_id").asText() + "\"}";
