@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.rma.coordinator.api.v1alpha1.Capabilities;
 import io.rma.coordinator.api.v1alpha1.RMAWorkerSpec;
 import io.rma.coordinator.api.v1alpha1.WorkerMode;
+import io.rma.coordinator.pool.ServiceCatalogue;
 import io.rma.coordinator.security.WorkerAddresses;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +15,8 @@ import java.util.function.Function;
 /**
  * Reads {@code POST /api/worker/register} bodies as the original agents send them. Only {@code
  * capabilities.cpu_cores} and {@code capabilities.ram} are required; sizes are kept as written and
- * parsed later with real units. Wrong types and malformed addresses are a 422 naming the field.
+ * parsed later with real units. Wrong types, malformed addresses and services the catalogue does
+ * not have are a 422 naming the field.
  */
 public final class RegisterRequest {
   private static final int MAX_TEXT = 512;
@@ -34,7 +36,10 @@ public final class RegisterRequest {
     return WorkerIds.require(id.asText());
   }
 
-  public static RMAWorkerSpec spec(JsonNode body) {
+  /**
+   * @param catalogue the services a worker may declare in {@code services}: any other name is a 422
+   */
+  public static RMAWorkerSpec spec(JsonNode body, ServiceCatalogue catalogue) {
     if (!body.isObject()) {
       throw ApiException.unprocessable("the body must be a JSON object");
     }
@@ -60,7 +65,7 @@ public final class RegisterRequest {
     spec.setIpAddress(ip != null && ip.startsWith("[") ? ip.substring(1, ip.length() - 1) : ip);
     spec.setTunnelUrl(address(body, "tunnel_url", WorkerAddresses::urlRefusal));
     spec.setPort(port(body.get("port")));
-    spec.setServices(names(body, "services"));
+    spec.setServices(services(names(body, "services"), catalogue));
     spec.setModels(names(body, "models"));
     spec.setMode(mode(body.get("mode")));
     return spec;
@@ -152,6 +157,24 @@ public final class RegisterRequest {
 
   private static void unprocessable(String detail) {
     throw ApiException.unprocessable(detail);
+  }
+
+  /** Declared services must be the catalogue's: a worker gets exactly what it declares. */
+  private static List<String> services(List<String> declared, ServiceCatalogue catalogue) {
+    List<String> unknown = declared.stream().filter(s -> catalogue.find(s).isEmpty()).toList();
+    if (!unknown.isEmpty()) {
+      throw ApiException.unprocessable(
+          "services names "
+              + (unknown.size() == 1 ? "a service" : "services")
+              + " the catalogue does not have: "
+              + String.join(", ", unknown)
+              + " (it has "
+              + String.join(
+                  ", ",
+                  catalogue.all().stream().map(ServiceCatalogue.ServiceDefinition::name).toList())
+              + ")");
+    }
+    return declared;
   }
 
   private static Integer port(JsonNode n) {

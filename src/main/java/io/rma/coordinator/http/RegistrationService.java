@@ -83,7 +83,7 @@ public final class RegistrationService implements HttpService {
 
   private void register(ServerRequest req, ServerResponse res) {
     JsonNode body = JsonBodies.read(req, maxBodyBytes);
-    RMAWorkerSpec spec = RegisterRequest.spec(body);
+    RMAWorkerSpec spec = RegisterRequest.spec(body, catalogue);
     String requested = RegisterRequest.requestedId(body);
     InetAddress client = clients.of(req);
     // The original agents name no address: as the original service did, the worker is reached at

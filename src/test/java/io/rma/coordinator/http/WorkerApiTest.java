@@ -215,4 +215,33 @@ class WorkerApiTest {
     assertThat(a.status()).isEqualTo(413);
     assertThat(a.json().get("detail").asText()).contains("larger than");
   }
+
+  @Test
+  void aWorkerThatDeclaresServicesRunsExactlyThose() {
+    register(GPU_WORKER); // takes vllm: gap filling would now hand a GPU worker vision
+    Answer declared = register(GPU_WORKER.replaceFirst("\\{", "{\"services\": [\"vllm\"],"));
+    assertThat(declared.json().get("assigned_services")).hasSize(1);
+    assertThat(declared.json().get("assigned_services").get(0).asText()).isEqualTo("vllm");
+    assertThat(declared.json().get("assigned_containers")).hasSize(1);
+    assertThat(declared.json().get("assigned_containers").get(0).get("name").asText())
+        .isEqualTo("vllm");
+    api.coordinator.loop().runOnce();
+    assertThat(
+            api.coordinator
+                .pool()
+                .worker(declared.json().get("worker_id").asText())
+                .orElseThrow()
+                .services())
+        .containsExactly("vllm");
+    // No vision traffic can reach its vLLM port.
+    assertThat(api.post("/api/inference/vision", "{\"prompt\": \"a cat?\"}").status())
+        .isEqualTo(503);
+
+    Answer unknown =
+        api.post(
+            "/api/worker/register",
+            GPU_WORKER.replaceFirst("\\{", "{\"services\": [\"vllm\", \"whisper\"],"));
+    assertThat(unknown.status()).isEqualTo(422);
+    assertThat(unknown.json().get("detail").asText()).startsWith("services").contains("whisper");
+  }
 }
