@@ -16,6 +16,7 @@ import io.rma.coordinator.http.AdminService;
 import io.rma.coordinator.http.ApiException;
 import io.rma.coordinator.http.ClientAddress;
 import io.rma.coordinator.http.ClientRateLimiter;
+import io.rma.coordinator.http.CorsFilter;
 import io.rma.coordinator.http.ErrorMapping;
 import io.rma.coordinator.http.Exchange;
 import io.rma.coordinator.http.FastInferencePath;
@@ -176,6 +177,8 @@ public final class Coordinator implements AutoCloseable {
             new ClientRateLimiter(
                 "registration", security.registrationsPerMinute(), Duration.ofMinutes(1), clock),
             endpoints);
+    // First: a browser's preflight is answered before any credential check or standby refusal.
+    CorsFilter.register(routing, security.corsOrigins());
     routing
         .addFilter(
             (chain, req, res) -> {

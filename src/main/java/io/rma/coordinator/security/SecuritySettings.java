@@ -1,5 +1,6 @@
 package io.rma.coordinator.security;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -15,6 +16,8 @@ import java.util.Optional;
  * @param inferencePerSecond inference requests one client address may make per second (0 = none)
  * @param trustedProxies proxies whose {@code X-Forwarded-For} names the client ({@code
  *     RMA_TRUSTED_PROXIES}); none by default
+ * @param corsOrigins browser origins allowed to call the API ({@code RMA_CORS_ORIGINS}): {@code
+ *     ["*"]} for any, empty for none (CORS off)
  */
 public record SecuritySettings(
     WorkerAuthMode workerAuth,
@@ -25,7 +28,12 @@ public record SecuritySettings(
     int maxWorkers,
     long registrationsPerMinute,
     long inferencePerSecond,
-    AddressRanges trustedProxies) {
+    AddressRanges trustedProxies,
+    List<String> corsOrigins) {
+
+  public SecuritySettings {
+    corsOrigins = List.copyOf(corsOrigins);
+  }
 
   /** Whether worker credentials are checked at all (every mode but {@code none}). */
   public boolean workerAuthEnforced() {

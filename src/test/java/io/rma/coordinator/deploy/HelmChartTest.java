@@ -295,6 +295,7 @@ class HelmChartTest {
     assertThat(config.security().inferencePerSecond()).isEqualTo(100);
     assertThat(config.security().trustedProxies().contains(InetAddress.getByName("10.42.7.1")))
         .isTrue();
+    assertThat(config.security().corsOrigins()).containsExactly("https://dash.example.com");
     assertThat(config.tasks().queueCapacity()).isEqualTo(500);
     assertThat(config.tasks().maxBytes()).isEqualTo(32L * 1024 * 1024);
     assertThat(config.tasks().maxAttempts()).isEqualTo(4);
