@@ -71,14 +71,7 @@ public final class RegistrationService implements HttpService {
 
   @Override
   public void routing(HttpRules rules) {
-    rules
-        .post("/register", this::register)
-        .delete("/unregister/{worker_id}", this::unregister)
-        .delete(
-            "/unregister",
-            (req, res) -> {
-              throw ApiException.badRequest("worker_id is missing from the path");
-            });
+    rules.post("/register", this::register).delete("/unregister/{worker_id}", this::unregister);
   }
 
   private void register(ServerRequest req, ServerResponse res) {

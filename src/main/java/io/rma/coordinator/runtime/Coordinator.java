@@ -17,6 +17,7 @@ import io.rma.coordinator.http.ApiException;
 import io.rma.coordinator.http.ClientAddress;
 import io.rma.coordinator.http.ClientRateLimiter;
 import io.rma.coordinator.http.CorsFilter;
+import io.rma.coordinator.http.DocsService;
 import io.rma.coordinator.http.ErrorMapping;
 import io.rma.coordinator.http.Exchange;
 import io.rma.coordinator.http.FastInferencePath;
@@ -193,7 +194,7 @@ public final class Coordinator implements AutoCloseable {
                     Map.of("detail", "this replica is a standby; the leader serves the API"));
               }
             })
-        .register("/", new RootService(pool, VERSION, mode))
+        .register("/", new RootService(pool, VERSION, mode), new DocsService(VERSION))
         .register(
             "/api/worker",
             new RegistrationService(
