@@ -63,11 +63,13 @@ public final class WorkerAuthenticator {
       return;
     }
     verify(token.get(), worker);
+    recordUse(worker);
   }
 
   /**
    * Re-registering an existing id takes that worker over: its credential is needed in every mode
-   * but {@code none}, whether or not it was in use.
+   * but {@code none}, whether or not it was in use. (The registration then stores the new
+   * credential as in use itself.)
    */
   public void checkTakeover(ServerRequest req, RMAWorker worker) {
     if (mode == WorkerAuthMode.none) {
@@ -76,16 +78,19 @@ public final class WorkerAuthenticator {
     verify(BearerTokens.bearer(req).orElseThrow(() -> missing(worker, "")), worker);
   }
 
-  private void verify(String token, RMAWorker worker) {
-    String expected = hash(worker);
-    if (!WorkerCredentials.matches(token, expected)) {
+  private static void verify(String token, RMAWorker worker) {
+    if (!WorkerCredentials.matches(token, hash(worker))) {
       throw new ApiException(
           403, "this credential is not worker " + worker.getMetadata().getName() + "'s");
     }
+  }
+
+  /** After a verified call: from now on this worker's calls must carry its credential. */
+  private void recordUse(RMAWorker worker) {
     if (mode == WorkerAuthMode.auto
         && !Boolean.TRUE.equals(worker.getStatus().getCredentialInUse())) {
-      inUse.put(expected, Boolean.TRUE);
-      recordInUse(worker.getMetadata().getName(), expected);
+      inUse.put(hash(worker), Boolean.TRUE);
+      recordInUse(worker.getMetadata().getName(), hash(worker));
     }
   }
 
