@@ -120,6 +120,8 @@ Helm reads YAML numbers as floats: whole numbers are printed without an exponent
   "maxWorkers" "RMA_MAX_WORKERS"
   "registrationsPerMinute" "RMA_REGISTRATIONS_PER_MINUTE"
   "inferencePerSecond" "RMA_INFERENCE_PER_SECOND"
+  "trustedProxies" "RMA_TRUSTED_PROXIES"
+  "corsOrigins" "RMA_CORS_ORIGINS"
   "databasePath" "DATABASE_PATH" }}
 {{- range $key := keys $names | sortAlpha }}
 {{- $value := index $.Values.config $key }}

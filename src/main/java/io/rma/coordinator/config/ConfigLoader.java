@@ -8,7 +8,9 @@ import io.rma.coordinator.pool.ServiceCatalogue;
 import io.rma.coordinator.pool.ServiceCatalogue.ServiceDefinition;
 import io.rma.coordinator.pool.TierPolicy;
 import io.rma.coordinator.routing.RoutingSettings;
+import io.rma.coordinator.security.AddressRanges;
 import io.rma.coordinator.security.SecuritySettings;
+import io.rma.coordinator.security.WorkerAuthMode;
 import io.rma.coordinator.tasks.TaskSettings;
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,6 +41,10 @@ public final class ConfigLoader {
 
   private static final Pattern DNS_SUBDOMAIN =
       Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
+
+  private static final Pattern ORIGIN =
+      Pattern.compile(
+          "^[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9.\\-]+(:[0-9]{1,5})?$|^[A-Za-z][A-Za-z0-9+.-]*://\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?$");
 
   private static final Path SERVICE_ACCOUNT_NAMESPACE =
       Path.of("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
@@ -137,13 +143,13 @@ public final class ConfigLoader {
   }
 
   private SecuritySettings security() {
-    CoordinatorConfig.WorkerAuth auth =
+    WorkerAuthMode auth =
         enumValue(
             "WORKER_AUTH",
-            CoordinatorConfig.WorkerAuth.class,
-            Optional.ofNullable(text("WORKER_AUTH")).orElse("token"));
+            WorkerAuthMode.class,
+            Optional.ofNullable(text("WORKER_AUTH")).orElse(WorkerAuthMode.auto.name()));
     return new SecuritySettings(
-        auth == CoordinatorConfig.WorkerAuth.token,
+        auth,
         Optional.ofNullable(text("JOIN_TOKEN")),
         Optional.ofNullable(text("ADMIN_TOKEN")),
         setting("ALLOW_LOOPBACK_WORKERS", ConfigLoader::bool, true),
@@ -153,7 +159,59 @@ public final class ConfigLoader {
             "REGISTRATIONS_PER_MINUTE",
             setting("REGISTRATIONS_PER_MINUTE", Long::parseLong, 60L),
             0),
-        atLeast("INFERENCE_PER_SECOND", setting("INFERENCE_PER_SECOND", Long::parseLong, 0L), 0));
+        atLeast("INFERENCE_PER_SECOND", setting("INFERENCE_PER_SECOND", Long::parseLong, 0L), 0),
+        setting("TRUSTED_PROXIES", AddressRanges::parse, AddressRanges.none()),
+        corsOrigins());
+  }
+
+  /**
+   * {@code RMA_CORS_ORIGINS}: unset = {@code *} (any origin, as the original service allowed); a
+   * comma list of origins ({@code https://dash.example.com}); set but empty, or {@code none}, =
+   * CORS off ({@code none} for where an empty value cannot be set, such as the Helm chart).
+   */
+  private List<String> corsOrigins() {
+    String raw;
+    JsonNode fromFile = file.get("cors-origins");
+    if (env.containsKey("RMA_CORS_ORIGINS")) {
+      raw = env.get("RMA_CORS_ORIGINS");
+    } else if (fromFile != null && fromFile.isArray()) {
+      List<String> items = new ArrayList<>();
+      fromFile.forEach(n -> items.add(n.asText()));
+      raw = String.join(",", items);
+    } else if (fromFile != null && !fromFile.isNull()) {
+      raw = fromFile.asText();
+    } else {
+      return List.of("*");
+    }
+    List<String> origins = new ArrayList<>();
+    if (raw.strip().equalsIgnoreCase("none")) {
+      return origins;
+    }
+    for (String part : raw.split(",")) {
+      String o = part.strip();
+      if (o.isEmpty()) {
+        continue;
+      }
+      if (!o.equals("*")) {
+        o = o.replaceAll("/+$", "");
+        if (!ORIGIN.matcher(o).matches()) {
+          throw new ConfigException(
+              "RMA_CORS_ORIGINS: '"
+                  + part.strip()
+                  + "' is not an origin such as https://dashboard.example.com or"
+                  + " http://localhost:3000 (scheme, host and port only)");
+        }
+        o = o.toLowerCase(Locale.ROOT);
+      }
+      if (!origins.contains(o)) {
+        origins.add(o);
+      }
+    }
+    if (origins.contains("*") && origins.size() > 1) {
+      throw new ConfigException(
+          "RMA_CORS_ORIGINS: '*' allows every origin; list origins or give '*' alone");
+    }
+    return origins;
   }
 
   /** A Lease is named like any object: a DNS-1123 subdomain. */

@@ -56,10 +56,4 @@ public record CoordinatorConfig(
     standalone,
     kubernetes
   }
-
-  /** How workers prove who they are. */
-  public enum WorkerAuth {
-    token,
-    none
-  }
 }

@@ -80,6 +80,7 @@ public final class HeartbeatService implements HttpService {
     WorkerPhase phase = phases.phase(pool.member(worker), now, pool.startedAt());
     Map<String, Object> answer = new LinkedHashMap<>();
     answer.put("status", "ok");
+    answer.put("message", "heartbeat received");
     answer.put("worker_id", id);
     answer.put("phase", phase.name());
     answer.put("heartbeat_interval", heartbeatInterval.toSeconds());

@@ -4,14 +4,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.rma.coordinator.api.v1alpha1.Capabilities;
 import io.rma.coordinator.api.v1alpha1.RMAWorkerSpec;
 import io.rma.coordinator.api.v1alpha1.WorkerMode;
+import io.rma.coordinator.pool.ServiceCatalogue;
+import io.rma.coordinator.security.WorkerAddresses;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Reads {@code POST /api/worker/register} bodies as the original agents send them. Only {@code
  * capabilities.cpu_cores} and {@code capabilities.ram} are required; sizes are kept as written and
- * parsed later with real units. Wrong types are a 422 naming the field.
+ * parsed later with real units. Wrong types, malformed addresses and services the catalogue does
+ * not have are a 422 naming the field.
  */
 public final class RegisterRequest {
   private static final int MAX_TEXT = 512;
@@ -31,7 +36,10 @@ public final class RegisterRequest {
     return WorkerIds.require(id.asText());
   }
 
-  public static RMAWorkerSpec spec(JsonNode body) {
+  /**
+   * @param catalogue the services a worker may declare in {@code services}: any other name is a 422
+   */
+  public static RMAWorkerSpec spec(JsonNode body, ServiceCatalogue catalogue) {
     if (!body.isObject()) {
       throw ApiException.unprocessable("the body must be a JSON object");
     }
@@ -52,10 +60,12 @@ public final class RegisterRequest {
 
     RMAWorkerSpec spec = new RMAWorkerSpec();
     spec.setCapabilities(c);
-    spec.setIpAddress(text(body, "ip_address", "ip_address"));
-    spec.setTunnelUrl(text(body, "tunnel_url", "tunnel_url"));
+    String ip = address(body, "ip_address", WorkerAddresses::hostRefusal);
+    // An IPv6 address is kept bare ("fd00::5"); URLs put the brackets back.
+    spec.setIpAddress(ip != null && ip.startsWith("[") ? ip.substring(1, ip.length() - 1) : ip);
+    spec.setTunnelUrl(address(body, "tunnel_url", WorkerAddresses::urlRefusal));
     spec.setPort(port(body.get("port")));
-    spec.setServices(names(body, "services"));
+    spec.setServices(services(names(body, "services"), catalogue));
     spec.setModels(names(body, "models"));
     spec.setMode(mode(body.get("mode")));
     return spec;
@@ -109,6 +119,62 @@ public final class RegisterRequest {
       throw ApiException.unprocessable(label + " is longer than " + MAX_TEXT + " characters");
     }
     return s.isBlank() ? null : s.trim();
+  }
+
+  /**
+   * An address the worker gives, as written: unlike other text it is not trimmed, since {@code
+   * "127.0.0.1 "} is a typo to report, not an address. Blank counts as absent.
+   */
+  private static String address(
+      JsonNode body, String field, Function<String, Optional<String>> refusal) {
+    JsonNode n = body.get(field);
+    if (n == null || n.isNull()) {
+      return null;
+    }
+    if (!n.isTextual()) {
+      throw ApiException.unprocessable(field + " must be a string");
+    }
+    String s = n.asText();
+    if (s.isBlank()) {
+      return null;
+    }
+    if (s.length() > MAX_TEXT) {
+      throw ApiException.unprocessable(field + " is longer than " + MAX_TEXT + " characters");
+    }
+    refusal
+        .apply(s)
+        .ifPresent(
+            why ->
+                unprocessable(
+                    field
+                        + " refused: "
+                        + why
+                        + (field.equals("tunnel_url")
+                            ? " (give an http or https URL, e.g. https://worker.example.com)"
+                            : " (give an IPv4 address, an IPv6 address or a host name)")));
+    return s;
+  }
+
+  private static void unprocessable(String detail) {
+    throw ApiException.unprocessable(detail);
+  }
+
+  /** Declared services must be the catalogue's: a worker gets exactly what it declares. */
+  private static List<String> services(List<String> declared, ServiceCatalogue catalogue) {
+    List<String> unknown = declared.stream().filter(s -> catalogue.find(s).isEmpty()).toList();
+    if (!unknown.isEmpty()) {
+      throw ApiException.unprocessable(
+          "services names "
+              + (unknown.size() == 1 ? "a service" : "services")
+              + " the catalogue does not have: "
+              + String.join(", ", unknown)
+              + " (it has "
+              + String.join(
+                  ", ",
+                  catalogue.all().stream().map(ServiceCatalogue.ServiceDefinition::name).toList())
+              + ")");
+    }
+    return declared;
   }
 
   private static Integer port(JsonNode n) {

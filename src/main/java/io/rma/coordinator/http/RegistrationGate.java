@@ -16,7 +16,8 @@ import java.util.Optional;
 /**
  * Everything a registration must pass before it is stored: the per-client rate limit, the join
  * token for a new worker (or the worker's own credential to re-register an existing id), the pool
- * size cap, and the SSRF guard on the endpoint the worker declares.
+ * size cap, and the SSRF guard on the endpoint the worker declares (or on the address it came from,
+ * when it declares none).
  */
 public final class RegistrationGate {
   private final SecuritySettings settings;
@@ -35,13 +36,29 @@ public final class RegistrationGate {
     this.endpoints = endpoints;
   }
 
-  /** Throws the refusal (401/403/422/429/503), or returns when the registration may go on. */
+  /** Whether a new worker must present the join token ({@code RMA_JOIN_TOKEN} is set). */
+  public boolean joinTokenRequired() {
+    return settings.joinToken().isPresent();
+  }
+
+  /**
+   * Throws the refusal (401/403/422/429/503), or returns when the registration may go on.
+   *
+   * @param client the address the registration came from (rate limits count per address)
+   * @param addressFromPeer the spec's {@code ip_address} is {@code client}'s, since the worker
+   *     named no address
+   */
   public void admit(
-      ServerRequest req, Optional<RMAWorker> existing, RMAWorkerSpec spec, int poolSize) {
-    rate.acquire(req);
+      ServerRequest req,
+      InetAddress client,
+      Optional<RMAWorker> existing,
+      RMAWorkerSpec spec,
+      boolean addressFromPeer,
+      int poolSize) {
+    rate.acquire(client.getHostAddress());
     if (existing.isPresent()) {
       // Re-registering an id takes that worker over: only the worker itself may.
-      workers.check(req, existing.get());
+      workers.checkTakeover(req, existing.get());
     } else {
       settings
           .joinToken()
@@ -61,7 +78,22 @@ public final class RegistrationGate {
             Map.of("retry_after", 60));
       }
     }
-    checkEndpoint(spec);
+    if (addressFromPeer) {
+      endpoints
+          .addressRefusal(client)
+          .ifPresent(
+              why ->
+                  refuse(
+                      "ip_address",
+                      "the registration names no ip_address or tunnel_url, so the worker would be"
+                          + " reached at the address it connected from, "
+                          + client.getHostAddress()
+                          + ": "
+                          + why
+                          + "; give the worker's ip_address or tunnel_url"));
+    } else {
+      checkEndpoint(spec);
+    }
   }
 
   private void checkEndpoint(RMAWorkerSpec spec) {
@@ -79,9 +111,6 @@ public final class RegistrationGate {
     }
     if (spec.getIpAddress() != null) {
       String host = spec.getIpAddress();
-      if (!host.matches("[A-Za-z0-9.:\\-\\[\\]%]{1,253}")) {
-        refuse("ip_address", "not an address or host name");
-      }
       resolvedRefusal(host).ifPresent(why -> refuse("ip_address", why));
     }
   }

@@ -9,6 +9,7 @@ import io.helidon.webserver.http.ServerResponse;
 import io.rma.coordinator.api.v1alpha1.RMAWorker;
 import io.rma.coordinator.api.v1alpha1.RMAWorkerSpec;
 import io.rma.coordinator.api.v1alpha1.RMAWorkerStatus;
+import io.rma.coordinator.api.v1alpha1.WorkerMode;
 import io.rma.coordinator.api.v1alpha1.WorkerPhase;
 import io.rma.coordinator.pool.Heartbeats;
 import io.rma.coordinator.pool.Pool;
@@ -17,9 +18,11 @@ import io.rma.coordinator.pool.ServiceCatalogue.ServiceDefinition;
 import io.rma.coordinator.pool.WorkerNames;
 import io.rma.coordinator.pool.WorkerStatusPolicy;
 import io.rma.coordinator.pool.WorkerStatusPolicy.CoverageEntry;
+import io.rma.coordinator.security.WorkerAuthMode;
 import io.rma.coordinator.security.WorkerCredentials;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -40,6 +43,7 @@ public final class RegistrationService implements HttpService {
   private final ServiceCatalogue catalogue;
   private final WorkerAuthenticator auth;
   private final RegistrationGate gate;
+  private final ClientAddress clients;
   private final Duration heartbeatInterval;
   private final Optional<String> publicUrl;
   private final long maxBodyBytes;
@@ -50,6 +54,7 @@ public final class RegistrationService implements HttpService {
       ServiceCatalogue catalogue,
       WorkerAuthenticator auth,
       RegistrationGate gate,
+      ClientAddress clients,
       Duration heartbeatInterval,
       Optional<String> publicUrl,
       long maxBodyBytes) {
@@ -58,6 +63,7 @@ public final class RegistrationService implements HttpService {
     this.catalogue = catalogue;
     this.auth = auth;
     this.gate = gate;
+    this.clients = clients;
     this.heartbeatInterval = heartbeatInterval;
     this.publicUrl = publicUrl;
     this.maxBodyBytes = maxBodyBytes;
@@ -65,31 +71,44 @@ public final class RegistrationService implements HttpService {
 
   @Override
   public void routing(HttpRules rules) {
-    rules
-        .post("/register", this::register)
-        .delete("/unregister/{worker_id}", this::unregister)
-        .delete(
-            "/unregister",
-            (req, res) -> {
-              throw ApiException.badRequest("worker_id is missing from the path");
-            });
+    rules.post("/register", this::register).delete("/unregister/{worker_id}", this::unregister);
   }
 
   private void register(ServerRequest req, ServerResponse res) {
     JsonNode body = JsonBodies.read(req, maxBodyBytes);
-    RMAWorkerSpec spec = RegisterRequest.spec(body);
+    RMAWorkerSpec spec = RegisterRequest.spec(body, catalogue);
     String requested = RegisterRequest.requestedId(body);
-    Map<String, Object> answer = register(req, requested, spec, coordinatorUrl(req));
+    InetAddress client = clients.of(req);
+    // The original agents name no address: as the original service did, the worker is reached at
+    // the address it registered from (behind the same SSRF guard). Pull workers are never called.
+    boolean addressFromPeer =
+        spec.getTunnelUrl() == null
+            && spec.getIpAddress() == null
+            && spec.getMode() != WorkerMode.pull;
+    if (addressFromPeer) {
+      spec.setIpAddress(client.getHostAddress());
+    }
+    Map<String, Object> answer;
+    // Registration is rare; one at a time keeps gap filling from handing two workers one gap,
+    // and holding the authenticator's lock keeps its credential-in-use writes from landing on a
+    // status this registration replaces.
+    synchronized (auth) {
+      answer = register(req, client, requested, spec, addressFromPeer, coordinatorUrl(req));
+    }
     JsonBodies.ok(res, answer);
   }
 
-  /** Registration is rare; one at a time keeps gap filling from handing two workers one gap. */
-  private synchronized Map<String, Object> register(
-      ServerRequest req, String requested, RMAWorkerSpec spec, String coordinatorUrl) {
+  private Map<String, Object> register(
+      ServerRequest req,
+      InetAddress client,
+      String requested,
+      RMAWorkerSpec spec,
+      boolean addressFromPeer,
+      String coordinatorUrl) {
     Instant now = pool.clock().instant();
     Optional<RMAWorker> existing =
         requested == null ? Optional.empty() : pool.store().get(requested);
-    gate.admit(req, existing, spec, pool.store().list().size());
+    gate.admit(req, client, existing, spec, addressFromPeer, pool.store().list().size());
     String id = requested != null ? requested : WorkerNames.generate();
     String token = WorkerCredentials.newToken();
 
@@ -122,6 +141,12 @@ public final class RegistrationService implements HttpService {
             now);
     status.setRegisteredAt(now.toString());
     status.setCredentialHash(WorkerCredentials.hash(token));
+    // A worker that registered with a credential (the join token, or its own to re-register)
+    // handles credentials: from now on it must send its worker_token (RMA_WORKER_AUTH=auto).
+    status.setCredentialInUse(
+        auth.mode() != WorkerAuthMode.none && (existing.isPresent() || gate.joinTokenRequired())
+            ? Boolean.TRUE
+            : null);
 
     RMAWorker worker = new RMAWorker(id, spec);
     worker.setStatus(status);
@@ -136,7 +161,10 @@ public final class RegistrationService implements HttpService {
             + ", services "
             + status.getAssignedServices()
             + ", mode "
-            + spec.getMode());
+            + spec.getMode()
+            + (addressFromPeer
+                ? ", reached at the address it came from, " + client.getHostAddress()
+                : ""));
 
     Map<String, Object> answer = new LinkedHashMap<>();
     answer.put("status", "registered");

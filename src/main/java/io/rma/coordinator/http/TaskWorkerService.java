@@ -1,6 +1,7 @@
 package io.rma.coordinator.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
@@ -23,8 +24,8 @@ import java.util.regex.Pattern;
 /**
  * The pull worker's side, under {@code /api/worker}: {@code GET /tasks} (long poll), {@code POST
  * /tasks/{task_id}/result} (a result, an error, or a lease extension) and the original service's
- * {@code POST /task-complete}. Every call carries the worker's credential, checked as heartbeats
- * are.
+ * {@code POST /task-complete} (query parameters and the result as the body, or all in the body).
+ * Every call carries the worker's credential, checked as heartbeats are.
  */
 public final class TaskWorkerService implements HttpService {
   static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9._-]{1,100}");
@@ -106,8 +107,28 @@ public final class TaskWorkerService implements HttpService {
     answer(req, res, taskId, body);
   }
 
-  /** The original service's call: {@code {worker_id, task_id, result}}. */
+  /**
+   * The original service's call, in either of its shapes: {@code ?worker_id=..&task_id=..} with the
+   * result as the whole JSON body (how the original agents call it), or a body {@code {worker_id,
+   * task_id, result}}.
+   */
   private void taskComplete(ServerRequest req, ServerResponse res) {
+    Optional<String> queryTask = req.query().first("task_id").asOptional();
+    Optional<String> queryWorker = req.query().first("worker_id").asOptional();
+    if (queryTask.isPresent() || queryWorker.isPresent()) {
+      String taskId =
+          taskId(
+              queryTask.orElseThrow(
+                  () -> ApiException.unprocessable("task_id is required beside worker_id")));
+      String worker =
+          queryWorker.orElseThrow(
+              () -> ApiException.unprocessable("worker_id is required beside task_id"));
+      ObjectNode wrapped = JsonBodies.WIRE.createObjectNode();
+      wrapped.put("worker_id", worker);
+      wrapped.set("result", JsonBodies.read(req, maxBodyBytes));
+      answer(req, res, taskId, wrapped);
+      return;
+    }
     JsonNode body = object(JsonBodies.read(req, maxBodyBytes));
     JsonNode id = body.get("task_id");
     if (id == null || !id.isTextual()) {

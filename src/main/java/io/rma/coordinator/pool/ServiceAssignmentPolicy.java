@@ -7,14 +7,26 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Fills gaps: a new worker gets the service of its tier that the fewest workers run now; ties go to
- * the service listed first in the catalogue.
+ * Which services a worker runs: the ones it declared, when it declared any; else the gap it fills,
+ * the service of its tier that the fewest workers run now (ties go to the service listed first in
+ * the catalogue).
  */
 public final class ServiceAssignmentPolicy {
   private final ServiceCatalogue catalogue;
 
   public ServiceAssignmentPolicy(ServiceCatalogue catalogue) {
     this.catalogue = catalogue;
+  }
+
+  /**
+   * The declared services the catalogue knows, in the worker's order (registration refuses unknown
+   * names; a stored worker may predate that). Empty when the worker declared none: fill a gap.
+   */
+  public List<String> declared(List<String> services) {
+    if (services == null) {
+      return List.of();
+    }
+    return services.stream().filter(s -> catalogue.find(s).isPresent()).distinct().toList();
   }
 
   /**

@@ -17,9 +17,10 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * The desired status of one worker: tier from its capabilities, a gap-filling service kept as long
- * as the spec and tier stand, phase and conditions, and the last heartbeat's load. Both the
- * standalone loop and the Kubernetes reconciler call this; neither decides anything itself.
+ * The desired status of one worker: tier from its capabilities; the services it declared, or, when
+ * it declared none, a gap-filling service kept as long as the spec and tier stand; phase and
+ * conditions, and the last heartbeat's load. Both the standalone loop and the Kubernetes reconciler
+ * call this; neither decides anything itself.
  */
 public final class WorkerStatusPolicy {
   private final TierPolicy tiers;
@@ -55,7 +56,12 @@ public final class WorkerStatusPolicy {
             || !Objects.equals(next.getTier(), tier)
             || specChanged;
     next.setTier(tier);
-    if (needsService) {
+    List<String> declared = assignment.declared(spec.getServices());
+    if (!declared.isEmpty()) {
+      // A worker that says what it runs gets exactly that: gap filling would hand it a service
+      // it does not run (a vLLM box also given vision would be sent Ollama calls on its vLLM port).
+      next.setAssignedServices(new ArrayList<>(declared));
+    } else if (needsService) {
       List<String> assigned = new ArrayList<>();
       assignment.assign(tier, coverage.get()).map(ServiceDefinition::name).ifPresent(assigned::add);
       next.setAssignedServices(assigned);

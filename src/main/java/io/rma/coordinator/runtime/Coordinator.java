@@ -12,8 +12,11 @@ import io.rma.coordinator.config.CoordinatorConfig;
 import io.rma.coordinator.http.AdminAuth;
 import io.rma.coordinator.http.AdminService;
 import io.rma.coordinator.http.ApiException;
+import io.rma.coordinator.http.ClientAddress;
 import io.rma.coordinator.http.ClientRateLimiter;
+import io.rma.coordinator.http.CorsFilter;
 import io.rma.coordinator.http.Deadlines;
+import io.rma.coordinator.http.DocsService;
 import io.rma.coordinator.http.ErrorMapping;
 import io.rma.coordinator.http.Exchange;
 import io.rma.coordinator.http.HeartbeatService;
@@ -171,7 +174,7 @@ public final class Coordinator implements AutoCloseable {
     ServerProtocol.rules(routing, config.routing(), deadlines);
     ErrorMapping.register(routing);
     SecuritySettings security = config.security();
-    WorkerAuthenticator auth = new WorkerAuthenticator(security.workerAuthEnforced());
+    WorkerAuthenticator auth = new WorkerAuthenticator(security.workerAuth(), store);
     RegistrationGate gate =
         new RegistrationGate(
             security,
@@ -179,6 +182,8 @@ public final class Coordinator implements AutoCloseable {
             new ClientRateLimiter(
                 "registration", security.registrationsPerMinute(), Duration.ofMinutes(1), clock),
             endpoints);
+    // First: a browser's preflight is answered before any credential check or standby refusal.
+    CorsFilter.register(routing, security.corsOrigins());
     routing
         .addFilter(
             (chain, req, res) -> {
@@ -193,7 +198,7 @@ public final class Coordinator implements AutoCloseable {
                     Map.of("detail", "this replica is a standby; the leader serves the API"));
               }
             })
-        .register("/", new RootService(pool, VERSION, mode))
+        .register("/", new RootService(pool, VERSION, mode), new DocsService(VERSION))
         .register(
             "/api/worker",
             new RegistrationService(
@@ -202,6 +207,7 @@ public final class Coordinator implements AutoCloseable {
                 config.catalogue(),
                 auth,
                 gate,
+                new ClientAddress(security.trustedProxies()),
                 config.health().heartbeatInterval(),
                 config.publicUrl(),
                 config.maxBodyBytes()),

@@ -41,10 +41,19 @@ public final class Main {
                       server.stop();
                       coordinator.close();
                     }));
-    if (!config.security().workerAuthEnforced()) {
-      LOG.log(
-          Level.WARNING,
-          "RMA_WORKER_AUTH=none: workers are not authenticated; any client can act as any worker");
+    switch (config.security().workerAuth()) {
+      case none ->
+          LOG.log(
+              Level.WARNING,
+              "RMA_WORKER_AUTH=none: workers are not authenticated; any client can act as any"
+                  + " worker");
+      case auto ->
+          LOG.log(
+              Level.INFO,
+              "RMA_WORKER_AUTH=auto: workers that send their worker_token must always send it;"
+                  + " workers that never do (the original agents) are accepted without"
+                  + " credentials (RMA_WORKER_AUTH=token refuses them)");
+      case token -> {}
     }
     if (config.security().adminToken().isEmpty()) {
       LOG.log(

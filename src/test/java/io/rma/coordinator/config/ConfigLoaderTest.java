@@ -3,6 +3,7 @@ package io.rma.coordinator.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.rma.coordinator.security.WorkerAuthMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,7 +24,10 @@ class ConfigLoaderTest {
     assertThat(c.health().offlineAfter()).isEqualTo(Duration.ofSeconds(90));
     assertThat(c.health().pruneAfter()).isEqualTo(Duration.ofMinutes(30));
     assertThat(c.routing().loadCeiling()).isEqualTo(0.8);
+    assertThat(c.security().workerAuth()).isEqualTo(WorkerAuthMode.auto);
     assertThat(c.security().workerAuthEnforced()).isTrue();
+    assertThat(c.security().trustedProxies().isEmpty()).isTrue();
+    assertThat(c.security().corsOrigins()).containsExactly("*");
     assertThat(c.security().maxWorkers()).isEqualTo(10_000);
     assertThat(c.security().allowLoopbackWorkers()).isTrue();
     assertThat(c.catalogue().all())
@@ -119,5 +123,45 @@ class ConfigLoaderTest {
         .hasMessageContaining("RMA_LEADER_ELECTION");
     assertThatThrownBy(() -> ConfigLoader.load(Map.of("RMA_LEASE_NAME", "My_Lease")))
         .hasMessageContaining("RMA_LEASE_NAME");
+  }
+
+  @Test
+  void corsOriginsAreAnyByDefaultAListWhenGivenAndOffWhenEmpty() throws Exception {
+    assertThat(
+            ConfigLoader.load(
+                    Map.of("RMA_CORS_ORIGINS", " https://Dash.example.com/ ,http://localhost:3000"))
+                .security()
+                .corsOrigins())
+        .containsExactly("https://dash.example.com", "http://localhost:3000");
+    assertThat(ConfigLoader.load(Map.of("RMA_CORS_ORIGINS", "")).security().corsOrigins())
+        .isEmpty();
+    assertThat(ConfigLoader.load(Map.of("RMA_CORS_ORIGINS", "none")).security().corsOrigins())
+        .isEmpty();
+    Path file = dir.resolve("rma.yaml");
+    Files.writeString(file, "cors-origins: [\"https://a.example\", \"http://[::1]:8080\"]\n");
+    assertThat(
+            ConfigLoader.load(Map.of("RMA_CONFIG_FILE", file.toString())).security().corsOrigins())
+        .containsExactly("https://a.example", "http://[::1]:8080");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("RMA_CORS_ORIGINS", "dash.example.com")))
+        .hasMessageContaining("RMA_CORS_ORIGINS");
+    assertThatThrownBy(
+            () -> ConfigLoader.load(Map.of("RMA_CORS_ORIGINS", "https://a.example/path")))
+        .hasMessageContaining("RMA_CORS_ORIGINS");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("RMA_CORS_ORIGINS", "*, https://a.example")))
+        .hasMessageContaining("'*'");
+  }
+
+  @Test
+  void trustedProxiesAreAddressesOrRanges() throws Exception {
+    var ranges =
+        ConfigLoader.load(Map.of("RMA_TRUSTED_PROXIES", "10.0.0.0/8, ::1"))
+            .security()
+            .trustedProxies();
+    assertThat(ranges.contains(java.net.InetAddress.getByName("10.3.2.1"))).isTrue();
+    assertThat(ranges.contains(java.net.InetAddress.getByName("::1"))).isTrue();
+    assertThat(ranges.contains(java.net.InetAddress.getByName("127.0.0.1"))).isFalse();
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("RMA_TRUSTED_PROXIES", "ingress.local")))
+        .hasMessageContaining("RMA_TRUSTED_PROXIES")
+        .hasMessageContaining("ingress.local");
   }
 }

@@ -37,6 +37,7 @@ import io.rma.coordinator.config.CoordinatorConfig;
 import io.rma.coordinator.runtime.KubernetesMode;
 import java.io.IOException;
 import java.lang.reflect.Method;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -292,6 +293,9 @@ class HelmChartTest {
     assertThat(config.security().maxWorkers()).isEqualTo(500);
     assertThat(config.security().registrationsPerMinute()).isEqualTo(30);
     assertThat(config.security().inferencePerSecond()).isEqualTo(100);
+    assertThat(config.security().trustedProxies().contains(InetAddress.getByName("10.42.7.1")))
+        .isTrue();
+    assertThat(config.security().corsOrigins()).containsExactly("https://dash.example.com");
     assertThat(config.tasks().queueCapacity()).isEqualTo(500);
     assertThat(config.tasks().maxBytes()).isEqualTo(32L * 1024 * 1024);
     assertThat(config.tasks().maxAttempts()).isEqualTo(4);

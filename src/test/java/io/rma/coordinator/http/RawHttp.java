@@ -52,6 +52,13 @@ final class RawHttp {
       this(c, "127.0.0.1");
     }
 
+    /** Connects to a server on this machine's loopback. */
+    Raw(int port) throws IOException {
+      socket = new Socket(InetAddress.getByName("127.0.0.1"), port);
+      socket.setSoTimeout(10_000);
+      in = socket.getInputStream();
+    }
+
     /** Connects from {@code localAddress} (another loopback address is another client). */
     Raw(RoutingHarness c, String localAddress) throws IOException {
       socket =

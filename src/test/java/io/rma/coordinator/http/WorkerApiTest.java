@@ -14,7 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The worker and admin API over real HTTP, with per-worker credentials enforced (the default). */
+/** The worker and admin API over real HTTP, with the default worker auth (RMA_WORKER_AUTH=auto). */
 class WorkerApiTest {
   static final String GPU_WORKER =
       """
@@ -122,7 +122,9 @@ class WorkerApiTest {
   }
 
   @Test
-  void callsAboutAWorkerNeedItsOwnCredential() {
+  void withTokenAuthCallsAboutAWorkerNeedItsOwnCredential() {
+    api.close();
+    api = new CoordinatorFixture(Map.of("RMA_WORKER_AUTH", "token"), clock);
     JsonNode a = register(GPU_WORKER).json();
     JsonNode b = register(GPU_WORKER).json();
     String beatA = "{\"worker_id\": \"" + a.get("worker_id").asText() + "\"}";
@@ -212,5 +214,34 @@ class WorkerApiTest {
             null);
     assertThat(a.status()).isEqualTo(413);
     assertThat(a.json().get("detail").asText()).contains("larger than");
+  }
+
+  @Test
+  void aWorkerThatDeclaresServicesRunsExactlyThose() {
+    register(GPU_WORKER); // takes vllm: gap filling would now hand a GPU worker vision
+    Answer declared = register(GPU_WORKER.replaceFirst("\\{", "{\"services\": [\"vllm\"],"));
+    assertThat(declared.json().get("assigned_services")).hasSize(1);
+    assertThat(declared.json().get("assigned_services").get(0).asText()).isEqualTo("vllm");
+    assertThat(declared.json().get("assigned_containers")).hasSize(1);
+    assertThat(declared.json().get("assigned_containers").get(0).get("name").asText())
+        .isEqualTo("vllm");
+    api.coordinator.loop().runOnce();
+    assertThat(
+            api.coordinator
+                .pool()
+                .worker(declared.json().get("worker_id").asText())
+                .orElseThrow()
+                .services())
+        .containsExactly("vllm");
+    // No vision traffic can reach its vLLM port.
+    assertThat(api.post("/api/inference/vision", "{\"prompt\": \"a cat?\"}").status())
+        .isEqualTo(503);
+
+    Answer unknown =
+        api.post(
+            "/api/worker/register",
+            GPU_WORKER.replaceFirst("\\{", "{\"services\": [\"vllm\", \"whisper\"],"));
+    assertThat(unknown.status()).isEqualTo(422);
+    assertThat(unknown.json().get("detail").asText()).startsWith("services").contains("whisper");
   }
 }

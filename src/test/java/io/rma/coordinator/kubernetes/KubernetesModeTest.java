@@ -233,6 +233,11 @@ class KubernetesModeTest {
     List<JsonNode> workers = List.of(api.register(GPU_WORKER), api.register(CPU_WORKER));
     RMAWorkerReconciler reconciler = reconciler();
     await().until(() -> reconciler.reconciles() >= workers.size());
+    // A worker's first beat with its credential records, once, that it uses it (one write each,
+    // RMA_WORKER_AUTH=auto): steady state starts after that.
+    for (JsonNode w : workers) {
+      assertThat(api.heartbeat(w, 0.25)).isEqualTo(200);
+    }
     cluster.takeRequests();
 
     int heartbeats = 0;

@@ -335,7 +335,7 @@ class PullWorkerTest {
 
   @Test
   void whoMayPollAndWhoGetsWhat() {
-    start(Map.of());
+    start(Map.of("RMA_WORKER_AUTH", "token"));
     PullWorker pull = PullWorker.register(api, "rag");
     PullWorker push = PullWorker.registerInMode(api, "push", "rag");
     PullWorker degraded = PullWorker.register(api, "rag");

@@ -46,6 +46,12 @@ public class RMAWorkerStatus {
       "SHA-256 of the worker's credential, hex; the credential itself is never stored.")
   private String credentialHash;
 
+  @JsonPropertyDescription(
+      "The worker has used its credential (or registered with the join token): from then on every"
+          + " call about it must carry it. Unset for workers that never have, such as the original"
+          + " agents, which RMA_WORKER_AUTH=auto accepts without credentials.")
+  private Boolean credentialInUse;
+
   @JsonPropertyDescription("Ready and other conditions, Kubernetes style.")
   private List<Condition> conditions = new ArrayList<>();
 
@@ -66,6 +72,7 @@ public class RMAWorkerStatus {
     c.registeredAt = registeredAt;
     c.tasksCompleted = tasksCompleted;
     c.credentialHash = credentialHash;
+    c.credentialInUse = credentialInUse;
     c.conditions = new ArrayList<>();
     if (conditions != null) {
       for (Condition k : conditions) {
@@ -151,6 +158,14 @@ public class RMAWorkerStatus {
     this.credentialHash = credentialHash;
   }
 
+  public Boolean getCredentialInUse() {
+    return credentialInUse;
+  }
+
+  public void setCredentialInUse(Boolean credentialInUse) {
+    this.credentialInUse = credentialInUse;
+  }
+
   public List<Condition> getConditions() {
     return conditions;
   }
@@ -180,6 +195,7 @@ public class RMAWorkerStatus {
         || phase != o.phase
         || !Objects.equals(tasksCompleted, o.tasksCompleted)
         || !Objects.equals(credentialHash, o.credentialHash)
+        || !Objects.equals(credentialInUse, o.credentialInUse)
         || !Objects.equals(conditions, o.conditions)
         || !Objects.equals(observedGeneration, o.observedGeneration);
   }
