@@ -15,6 +15,7 @@ import io.rma.coordinator.http.AdminAuth;
 import io.rma.coordinator.http.AdminService;
 import io.rma.coordinator.http.ApiException;
 import io.rma.coordinator.http.ClientRateLimiter;
+import io.rma.coordinator.http.DashboardService;
 import io.rma.coordinator.http.ErrorMapping;
 import io.rma.coordinator.http.Exchange;
 import io.rma.coordinator.http.FastInferencePath;
@@ -166,6 +167,8 @@ public final class Coordinator implements AutoCloseable {
 
   public void routing(HttpRouting.Builder routing) {
     ErrorMapping.register(routing);
+    DashboardService.routing(
+        routing, pool, config.catalogue(), config.security().adminToken(), tasks::stats, clock);
     SecuritySettings security = config.security();
     WorkerAuthenticator auth = new WorkerAuthenticator(security.workerAuthEnforced());
     RegistrationGate gate =
