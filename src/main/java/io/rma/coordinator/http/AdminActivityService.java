@@ -118,7 +118,11 @@ public final class AdminActivityService implements HttpService {
       m.put("in_flight", s.inFlight());
       List<Map<String, Object>> series = new ArrayList<>(s.series().size());
       for (RouteStats.Point p : s.series()) {
-        series.add(Map.of("at", p.at().toString(), "requests", p.requests(), "errors", p.errors()));
+        Map<String, Object> point = new LinkedHashMap<>();
+        point.put("at", p.at().toString());
+        point.put("requests", p.requests());
+        point.put("errors", p.errors());
+        series.add(point);
       }
       m.put("series", series);
       out.add(m);
