@@ -92,6 +92,7 @@ Helm reads YAML numbers as floats: whole numbers are printed without an exponent
   "tier2RamGib" "RMA_TIER2_RAM_GIB"
   "tier2CpuCores" "RMA_TIER2_CPU_CORES"
   "workerAuth" "RMA_WORKER_AUTH"
+  "logFormat" "RMA_LOG_FORMAT"
   "publicUrl" "RMA_PUBLIC_URL"
   "maxBodyBytes" "RMA_MAX_BODY_BYTES"
   "taskQueueCapacity" "RMA_TASK_QUEUE_CAPACITY"

@@ -139,7 +139,11 @@ public final class ConfigLoader {
         leaseName(
             Optional.ofNullable(text("LEASE_NAME")).orElse(CoordinatorConfig.DEFAULT_LEASE_NAME)),
         routing(),
-        tasks());
+        tasks(),
+        enumValue(
+            "LOG_FORMAT",
+            CoordinatorConfig.LogFormat.class,
+            Optional.ofNullable(text("LOG_FORMAT")).orElse("text")));
   }
 
   private SecuritySettings security() {

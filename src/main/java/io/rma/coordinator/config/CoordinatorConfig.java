@@ -30,6 +30,7 @@ import java.util.Optional;
  * @param routing how inference requests are sent to workers (load ceiling, timeouts, caps,
  *     failover, ejection)
  * @param tasks the pull-worker task queue's limits and timings
+ * @param logFormat how log records are written ({@code RMA_LOG_FORMAT})
  */
 public record CoordinatorConfig(
     int port,
@@ -46,7 +47,8 @@ public record CoordinatorConfig(
     boolean leaderElection,
     String leaseName,
     RoutingSettings routing,
-    TaskSettings tasks) {
+    TaskSettings tasks,
+    LogFormat logFormat) {
 
   /** The Lease's name when {@code RMA_LEASE_NAME} is not set. */
   public static final String DEFAULT_LEASE_NAME = "rma-coordinator";
@@ -55,5 +57,11 @@ public record CoordinatorConfig(
   public enum Mode {
     standalone,
     kubernetes
+  }
+
+  /** How log records are written: plain lines, or one JSON object per line for collectors. */
+  public enum LogFormat {
+    text,
+    json
   }
 }

@@ -14,16 +14,19 @@ import io.rma.coordinator.pool.WorkerView;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
-import java.util.EnumMap;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.function.ToIntFunction;
 
 /**
- * {@code GET /api/admin/workers|stats|health}, with the original service's field names, and {@code
- * POST /api/admin/workers/{id}/drain|undrain}. Guarded by {@link AdminAuth}.
+ * {@code GET /api/admin/workers|stats|health}, with every field of the original service's answers
+ * (its dashboard reads them) and ours beside them, and {@code POST
+ * /api/admin/workers/{id}/drain|undrain}. {@code /workers} pages, sorts and filters on the server
+ * when asked ({@link WorkerQuery}). Guarded by {@link AdminAuth}.
  */
 public final class AdminService implements HttpService {
   private static final Logger LOG = System.getLogger(AdminService.class.getName());
@@ -31,11 +34,21 @@ public final class AdminService implements HttpService {
   private final Pool pool;
   private final String mode;
   private final AdminAuth auth;
+  private final ToIntFunction<String> inFlight;
 
   public AdminService(Pool pool, String mode, AdminAuth auth) {
+    this(pool, mode, auth, null);
+  }
+
+  /**
+   * @param inFlight requests the coordinator has in flight to a worker, by name; null while routing
+   *     does not tell (the answers then carry {@code "in_flight": null})
+   */
+  public AdminService(Pool pool, String mode, AdminAuth auth, ToIntFunction<String> inFlight) {
     this.pool = pool;
     this.mode = mode;
     this.auth = auth;
+    this.inFlight = inFlight;
   }
 
   @Override
@@ -49,12 +62,29 @@ public final class AdminService implements HttpService {
         .get("/health", this::health);
   }
 
+  /**
+   * Every worker (the original's answer), or with {@code limit}/{@code cursor} one page of the
+   * matching workers: {@code total} is then how many match, {@code next_cursor} fetches the next.
+   */
   private void workers(ServerRequest req, ServerResponse res) {
-    List<Map<String, Object>> workers =
-        pool.workers().stream().map(AdminService::describe).toList();
+    WorkerQuery query = WorkerQuery.parse(req.query());
+    List<WorkerView> all = pool.workers();
+    WorkerQuery.Page page = query.select(all, inFlight);
+    Instant now = pool.clock().instant();
+    List<Map<String, Object>> workers = new ArrayList<>(page.workers().size());
+    for (WorkerView v : page.workers()) {
+      workers.add(describe(v, now, inFlight));
+    }
     Map<String, Object> answer = new LinkedHashMap<>();
-    answer.put("total", workers.size());
+    answer.put("total", page.matched());
     answer.put("workers", workers);
+    if (query.paged()) {
+      answer.put("count", workers.size());
+      answer.put("limit", query.limit());
+      answer.put("sort", query.sortName());
+      answer.put("next_cursor", page.nextCursor());
+      answer.put("pool_total", all.size());
+    }
     JsonBodies.ok(res, answer);
   }
 
@@ -72,49 +102,37 @@ public final class AdminService implements HttpService {
     changed.getSpec().setDrain(drain ? Boolean.TRUE : null);
     changed.setStatus(worker.getStatus());
     pool.store().save(changed);
+    pool.events().drained(id, drain);
     LOG.log(Level.INFO, (drain ? "draining worker " : "stopped draining worker ") + id);
     JsonBodies.ok(res, Map.of("worker_id", id, "draining", drain));
   }
 
   private void stats(ServerRequest req, ServerResponse res) {
     List<WorkerView> all = pool.workers();
-    Map<WorkerPhase, Integer> phases = new EnumMap<>(WorkerPhase.class);
-    Map<String, Integer> services = new TreeMap<>();
-    int[] tiers = new int[4];
-    long tasks = 0;
-    double load = 0;
-    int loadCount = 0;
-    for (WorkerView v : all) {
-      phases.merge(v.phase(), 1, Integer::sum);
-      RMAWorkerStatus s = v.worker().getStatus();
-      if (s != null && s.getTier() != null && s.getTier() >= 1 && s.getTier() <= 3) {
-        tiers[s.getTier()]++;
-      }
-      if (s != null && s.getTasksCompleted() != null) {
-        tasks += s.getTasksCompleted();
-      }
-      if (v.phase() != WorkerPhase.Offline) {
-        v.services().forEach(name -> services.merge(name, 1, Integer::sum));
-        if (v.load() != null) {
-          load += v.load();
-          loadCount++;
-        }
-      }
-    }
+    PoolCounts c = PoolCounts.of(all);
     Map<String, Object> byTier = new LinkedHashMap<>();
-    byTier.put("gpu_workers", tiers[1]);
-    byTier.put("cpu_workers", tiers[2]);
-    byTier.put("storage_workers", tiers[3]);
+    byTier.put("gpu_workers", c.tier(1));
+    byTier.put("cpu_workers", c.tier(2));
+    byTier.put("storage_workers", c.tier(3));
+    byTier.put("service_workers", c.tier(2)); // the original's names for tiers 2 and 3
+    byTier.put("data_workers", c.tier(3));
+    Map<String, Object> loadByTier = new LinkedHashMap<>();
+    loadByTier.put("gpu_workers", c.averageLoad(1));
+    loadByTier.put("service_workers", c.averageLoad(2));
+    loadByTier.put("data_workers", c.averageLoad(3));
     Map<String, Object> answer = new LinkedHashMap<>();
     answer.put("total_workers", all.size());
-    answer.put("healthy_workers", phases.getOrDefault(WorkerPhase.Healthy, 0));
-    answer.put("degraded_workers", phases.getOrDefault(WorkerPhase.Degraded, 0));
-    answer.put("offline_workers", phases.getOrDefault(WorkerPhase.Offline, 0));
-    answer.put("draining_workers", phases.getOrDefault(WorkerPhase.Draining, 0));
+    answer.put("healthy_workers", c.phase(WorkerPhase.Healthy));
+    answer.put("degraded_workers", c.phase(WorkerPhase.Degraded));
+    answer.put("offline_workers", c.phase(WorkerPhase.Offline));
+    answer.put("draining_workers", c.phase(WorkerPhase.Draining));
     answer.put("workers_by_tier", byTier);
-    answer.put("workers_by_service", services);
-    answer.put("total_tasks_completed", tasks);
-    answer.put("average_load", loadCount == 0 ? 0.0 : Math.round(load / loadCount * 1000) / 1000.0);
+    answer.put("average_load_by_tier", loadByTier);
+    answer.put("workers_by_phase", c.byPhase());
+    answer.put("workers_by_tier_and_phase", c.byTierAndPhase());
+    answer.put("workers_by_service", c.byService());
+    answer.put("total_tasks_completed", c.tasksCompleted());
+    answer.put("average_load", c.averageLoad(0));
     answer.put("mode", mode);
     answer.put("uptime_seconds", uptime().toSeconds());
     JsonBodies.ok(res, answer);
@@ -132,7 +150,33 @@ public final class AdminService implements HttpService {
     answer.put("store_ready", pool.store().ready());
     answer.put("mode", mode);
     answer.put("timestamp", pool.clock().instant().toString());
+    answer.putAll(originalHealth(all));
     JsonBodies.ok(res, answer);
+  }
+
+  /**
+   * The original's health fields: {@code overall_status} is degraded when no tier-1 or no tier-2
+   * worker is registered, or more are offline than healthy.
+   */
+  static Map<String, Object> originalHealth(List<WorkerView> all) {
+    PoolCounts c = PoolCounts.of(all);
+    int healthy = c.phase(WorkerPhase.Healthy);
+    int offline = c.phase(WorkerPhase.Offline);
+    Map<String, Object> byStatus = new LinkedHashMap<>();
+    byStatus.put("healthy", healthy);
+    byStatus.put("degraded", c.phase(WorkerPhase.Degraded));
+    byStatus.put("offline", offline);
+    byStatus.put("draining", c.phase(WorkerPhase.Draining));
+    Map<String, Object> minimum = new LinkedHashMap<>();
+    minimum.put("gpu_workers", c.tier(1) > 0);
+    minimum.put("service_workers", c.tier(2) > 0);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put(
+        "overall_status",
+        c.tier(1) == 0 || c.tier(2) == 0 || offline > healthy ? "degraded" : "healthy");
+    out.put("workers_by_status", byStatus);
+    out.put("has_minimum_workers", minimum);
+    return out;
   }
 
   private Duration uptime() {
@@ -140,7 +184,7 @@ public final class AdminService implements HttpService {
   }
 
   /** One worker as the admin API shows it; the original's names, plus the new status fields. */
-  static Map<String, Object> describe(WorkerView v) {
+  static Map<String, Object> describe(WorkerView v, Instant now, ToIntFunction<String> inFlight) {
     RMAWorkerSpec spec = v.worker().getSpec();
     RMAWorkerStatus s =
         v.worker().getStatus() == null ? new RMAWorkerStatus() : v.worker().getStatus();
@@ -162,13 +206,21 @@ public final class AdminService implements HttpService {
     w.put("tunnel_url", spec.getTunnelUrl());
     w.put("port", spec.getPort());
     w.put("mode", spec.getMode() == null ? "push" : spec.getMode().name());
+    // The original's field is a list of container names (its dashboard maps over them); the
+    // containers themselves come with the registration answer.
+    w.put(
+        "assigned_containers",
+        s.getAssignedServices() == null ? List.of() : s.getAssignedServices());
     w.put("assigned_services", s.getAssignedServices());
     w.put("declared_services", spec.getServices());
     w.put("services", v.services());
     w.put("models", spec.getModels());
     w.put("current_load", v.load());
     w.put("available_memory", v.availableMemory());
+    w.put("in_flight", inFlight == null ? null : inFlight.applyAsInt(v.name()));
     w.put("last_heartbeat", v.lastSeen().toString());
+    w.put(
+        "last_heartbeat_age_seconds", Math.max(0, Duration.between(v.lastSeen(), now).toSeconds()));
     w.put("registered_at", s.getRegisteredAt());
     w.put("tasks_completed", s.getTasksCompleted() == null ? 0 : s.getTasksCompleted());
     w.put("draining", spec.draining());

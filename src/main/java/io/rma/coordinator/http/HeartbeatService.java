@@ -76,6 +76,7 @@ public final class HeartbeatService implements HttpService {
     auth.check(req, worker);
     Instant now = pool.clock().instant();
     pool.heartbeats().record(id, new Heartbeats.Beat(now, degraded, load, memory));
+    PoolMetrics.heartbeat(degraded);
 
     WorkerPhase phase = phases.phase(pool.member(worker), now, pool.startedAt());
     Map<String, Object> answer = new LinkedHashMap<>();

@@ -152,6 +152,14 @@ public final class RegistrationService implements HttpService {
     worker.setStatus(status);
     RMAWorker saved = pool.store().save(worker);
     pool.heartbeats().record(id, new Heartbeats.Beat(now, false, 0.0, null));
+    PoolMetrics.registration(existing.isPresent());
+    pool.events()
+        .registered(
+            id,
+            (existing.isPresent() ? "re-registered: tier " : "tier ")
+                + status.getTier()
+                + ", services "
+                + String.join(", ", status.getAssignedServices()));
     LOG.log(
         Level.INFO,
         (existing.isPresent() ? "re-registered worker " : "registered worker ")
@@ -197,6 +205,7 @@ public final class RegistrationService implements HttpService {
     auth.check(req, worker);
     if (pool.store().delete(id)) {
       pool.heartbeats().forget(id);
+      pool.events().unregistered(id);
       LOG.log(Level.INFO, "unregistered worker " + id);
     }
     JsonBodies.ok(res, Map.of("status", "unregistered", "worker_id", id));

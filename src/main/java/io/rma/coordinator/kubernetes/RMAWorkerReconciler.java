@@ -121,6 +121,7 @@ public final class RMAWorkerReconciler implements Reconciler<RMAWorker> {
         pool.heartbeats().forget(name);
         completed.forget(name);
         events.pruned(w, "no heartbeat for more than " + settings.pruneAfter() + ": removed");
+        pool.events().pruned(name, "silent for more than " + settings.pruneAfter());
       }
       return UpdateControl.noUpdate();
     }
@@ -146,6 +147,7 @@ public final class RMAWorkerReconciler implements Reconciler<RMAWorker> {
       WorkerPhase before = current == null ? null : current.getPhase();
       if (before != phase) {
         events.phaseChanged(w, before, phase, desired.getConditions().get(0).getMessage());
+        pool.events().phaseChanged(name, before, phase);
       }
     }
     return UpdateControl.<RMAWorker>noUpdate()

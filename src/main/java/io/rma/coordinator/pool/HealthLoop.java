@@ -99,6 +99,7 @@ public final class HealthLoop implements AutoCloseable {
         pool.heartbeats().forget(name);
         completed.forget(name);
         lastWritten.remove(name);
+        pool.events().pruned(name, "silent for more than " + settings.pruneAfter());
         LOG.log(
             Level.INFO,
             "pruned worker " + name + ": silent for more than " + settings.pruneAfter());
@@ -150,6 +151,7 @@ public final class HealthLoop implements AutoCloseable {
           writes++;
           lastWritten.put(name, now);
           if (current == null || current.getPhase() != phase) {
+            pool.events().phaseChanged(name, current == null ? null : current.getPhase(), phase);
             LOG.log(
                 Level.INFO,
                 "worker "

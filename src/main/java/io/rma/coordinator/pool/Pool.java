@@ -25,6 +25,7 @@ public final class Pool {
   private final Clock clock;
   private volatile Instant startedAt;
   private final ConcurrentHashMap<String, StoredSeen> storedSeen = new ConcurrentHashMap<>();
+  private final PoolEvents events;
 
   /** How long computed views may be handed out again when nothing else changed. */
   private static final Duration VIEW_REUSE = Duration.ofMillis(250);
@@ -37,6 +38,12 @@ public final class Pool {
     this.phases = phases;
     this.clock = clock;
     this.startedAt = clock.instant();
+    this.events = new PoolEvents(clock);
+  }
+
+  /** The latest lifecycle events, fed where they happen (registration, admin, loop, reconciler). */
+  public PoolEvents events() {
+    return events;
   }
 
   /** When this coordinator took charge of the pool: the restart grace counts from here. */

@@ -15,6 +15,7 @@ import io.rma.coordinator.http.ApiException;
 import io.rma.coordinator.http.ClientAddress;
 import io.rma.coordinator.http.ClientRateLimiter;
 import io.rma.coordinator.http.CorsFilter;
+import io.rma.coordinator.http.DashboardService;
 import io.rma.coordinator.http.Deadlines;
 import io.rma.coordinator.http.DocsService;
 import io.rma.coordinator.http.ErrorMapping;
@@ -173,6 +174,8 @@ public final class Coordinator implements AutoCloseable {
   public void routing(HttpRouting.Builder routing) {
     ServerProtocol.rules(routing, config.routing(), deadlines);
     ErrorMapping.register(routing);
+    DashboardService.routing(
+        routing, pool, config.catalogue(), config.security().adminToken(), tasks::stats, clock);
     SecuritySettings security = config.security();
     WorkerAuthenticator auth = new WorkerAuthenticator(security.workerAuth(), store);
     RegistrationGate gate =

@@ -271,7 +271,9 @@ public final class KubernetesMode implements AutoCloseable {
                 ? ", waiting for Lease " + mode.leaseNamespace + "/" + config.leaseName()
                 : ", leader election off")
             + ") listening on port "
-            + mode.server.port());
+            + mode.server.port()
+            + "; dashboard at "
+            + Main.dashboardUrl(config, mode.server.port()));
   }
 
   public Coordinator coordinator() {

@@ -3,6 +3,7 @@ package io.rma.coordinator.runtime;
 import io.helidon.logging.common.LogConfig;
 import io.rma.coordinator.config.ConfigLoader;
 import io.rma.coordinator.config.CoordinatorConfig;
+import io.rma.coordinator.http.DashboardService;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
@@ -21,10 +22,12 @@ public final class Main {
     try {
       config = ConfigLoader.fromEnvironment();
     } catch (ConfigLoader.ConfigException e) {
+      LogFormat.applyFromEnvironment(System.getenv("RMA_LOG_FORMAT"));
       LOG.log(Level.ERROR, "configuration error: " + e.getMessage());
       System.exit(2);
       return;
     }
+    LogFormat.apply(config.logFormat());
     ModeSelection selection =
         ModeSelection.select(config.mode(), List.of(args), System.getenv(), Files::exists);
     if (selection.mode() == CoordinatorConfig.Mode.kubernetes) {
@@ -78,6 +81,13 @@ public final class Main {
             + ", "
             + coordinator.store().list().size()
             + " workers) listening on port "
-            + server.port());
+            + server.port()
+            + "; dashboard at "
+            + dashboardUrl(config, server.port()));
+  }
+
+  /** Where a person opens the dashboard: under RMA_PUBLIC_URL, else on this machine's port. */
+  static String dashboardUrl(CoordinatorConfig config, int port) {
+    return config.publicUrl().orElse("http://localhost:" + port) + DashboardService.PATH;
   }
 }

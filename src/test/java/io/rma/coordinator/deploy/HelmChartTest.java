@@ -323,6 +323,7 @@ class HelmChartTest {
         .containsEntry("MODEL", "mistral");
     assertThat(config.leaderElection()).isTrue();
     assertThat(config.leaseName()).isEqualTo("rma-lease");
+    assertThat(config.logFormat()).isEqualTo(CoordinatorConfig.LogFormat.json);
 
     Secret secret = single(objects, Secret.class);
     assertThat(decode(secret, "join-token")).isEqualTo("join-me");

@@ -113,7 +113,7 @@ class WorkerApiTest {
 
   @Test
   void healthAndProbesAnswer() {
-    assertThat(api.get("/").json().get("status").asText()).isEqualTo("running");
+    assertThat(api.get("/").json().get("status").asText()).isEqualTo("healthy"); // as the original
     assertThat(api.get("/api").json().has("endpoints")).isTrue();
     assertThat(api.get("/health").json().get("status").asText()).isEqualTo("healthy");
     assertThat(api.get("/api/admin/health").json().get("store").asText()).isEqualTo("memory");

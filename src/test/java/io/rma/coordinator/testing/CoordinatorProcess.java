@@ -8,8 +8,10 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -23,10 +25,12 @@ public final class CoordinatorProcess implements AutoCloseable {
 
   private final Process process;
   private final int port;
+  private final List<String> output;
 
-  private CoordinatorProcess(Process process, int port) {
+  private CoordinatorProcess(Process process, int port, List<String> output) {
     this.process = process;
     this.port = port;
+    this.output = output;
   }
 
   public static CoordinatorProcess start(Path dir, Map<String, String> env) throws Exception {
@@ -50,6 +54,7 @@ public final class CoordinatorProcess implements AutoCloseable {
     pb.environment().putAll(env);
     Process p = pb.start();
     CompletableFuture<Integer> port = new CompletableFuture<>();
+    List<String> output = new CopyOnWriteArrayList<>();
     Thread.ofVirtual()
         .start(
             () -> {
@@ -58,6 +63,7 @@ public final class CoordinatorProcess implements AutoCloseable {
                       new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
+                  output.add(line);
                   Matcher m = LISTENING.matcher(line);
                   if (m.find()) {
                     port.complete(Integer.parseInt(m.group(1)));
@@ -69,7 +75,7 @@ public final class CoordinatorProcess implements AutoCloseable {
               }
             });
     try {
-      return new CoordinatorProcess(p, port.get(60, TimeUnit.SECONDS));
+      return new CoordinatorProcess(p, port.get(60, TimeUnit.SECONDS), output);
     } catch (Exception e) {
       p.destroyForcibly();
       throw e;
@@ -78,6 +84,11 @@ public final class CoordinatorProcess implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  /** The lines the process has written so far (standard output and error together). */
+  public List<String> output() {
+    return List.copyOf(output);
   }
 
   /** SIGKILL (destroyForcibly on Linux): no shutdown hook, no close(). */
