@@ -62,6 +62,45 @@ public record Task(
     history = List.copyOf(history);
   }
 
+  /** A new task, waiting in its service's queue. */
+  static Task queued(
+      String id,
+      long seq,
+      String service,
+      String route,
+      String model,
+      JsonNode request,
+      String idempotencyKey,
+      String requestDigest,
+      int maxAttempts,
+      Instant now,
+      long bytes) {
+    return new Task(
+        id,
+        seq,
+        service,
+        route,
+        model,
+        request,
+        idempotencyKey,
+        requestDigest,
+        TaskState.QUEUED,
+        0,
+        maxAttempts,
+        null,
+        null,
+        now,
+        now,
+        null,
+        null,
+        0,
+        null,
+        null,
+        null,
+        List.of(),
+        bytes);
+  }
+
   Task leased(String worker, Instant deadline) {
     return new Task(
         id,

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -95,6 +96,21 @@ final class TaskJournal implements AutoCloseable {
     CompletableFuture<Void> done = new CompletableFuture<>();
     pending.add(new Op(op.save(), op.insert(), op.delete(), done));
     return done;
+  }
+
+  /**
+   * Waits until a change is on disk.
+   *
+   * @throws StoreException it could not be written
+   */
+  static void await(CompletableFuture<Void> durable) {
+    try {
+      durable.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof StoreException s
+          ? s
+          : new StoreException("cannot save the task: " + e.getMessage(), e);
+    }
   }
 
   /** Batches committed and changes written since start (for the benchmark and tests). */

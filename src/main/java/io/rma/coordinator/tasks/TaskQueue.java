@@ -5,25 +5,21 @@ import io.rma.coordinator.tasks.TaskRejection.Kind;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
-import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Predicate;
 
 /**
  * The rules of the task queue, with no threads, I/O or HTTP, driven by a {@link Clock}: one queue
- * per service, leases with deadlines, attempts, results taken only from the lease holder of the
- * current attempt, idempotency keys and retention of finished tasks.
+ * per service ({@link ServiceQueues}), leases with deadlines, attempts, results taken only from the
+ * lease holder of the current attempt, idempotency keys ({@link HeldTasks}) and retention of
+ * finished tasks ({@link Retention}).
  *
  * <p>Not thread-safe: {@link PullDispatcher} calls it under one lock. Every method that changes a
  * task returns the new snapshot(s), which the dispatcher journals and announces.
@@ -37,27 +33,16 @@ final class TaskQueue {
 
   private final TaskSettings settings;
   private final Clock clock;
-  private final Map<String, Task> tasks = new HashMap<>();
-
-  /** Per service, queued task ids by submission order. */
-  private final Map<String, TreeMap<Long, String>> queues = new HashMap<>();
-
+  private final HeldTasks tasks = new HeldTasks();
+  private final ServiceQueues queues = new ServiceQueues();
   private final Set<String> leased = new LinkedHashSet<>();
-
-  /** Finished task ids, in the order they finished: retention drops from the head. */
-  private final ArrayDeque<String> finished = new ArrayDeque<>();
-
-  private final Map<String, String> byKey = new HashMap<>();
+  private final Retention retention;
   private long nextSeq = 1;
-
-  /** Sum of {@link Task#bytes()} of every task held. */
-  private long heldBytes;
-
-  private final List<String> forgotten = new ArrayList<>();
 
   TaskQueue(TaskSettings settings, Clock clock) {
     this.settings = settings;
     this.clock = clock;
+    this.retention = new Retention(settings, tasks);
   }
 
   TaskSettings settings() {
@@ -94,8 +79,7 @@ final class TaskQueue {
         return new Submitted(existing.get(), false);
       }
     }
-    TreeMap<Long, String> queue = queues.computeIfAbsent(service, s -> new TreeMap<>());
-    if (queue.size() >= settings.queueCapacity()) {
+    if (queues.size(service) >= settings.queueCapacity()) {
       throw new TaskRejection(
           Kind.QUEUE_FULL,
           "the queue of service "
@@ -106,24 +90,23 @@ final class TaskQueue {
           settings.retryAfter());
     }
     // Finished results give way to new work when memory runs short.
-    while (heldBytes + size > settings.maxBytes()) {
-      if (forgetOldestFinished() == null) {
+    while (tasks.bytes() + size > settings.maxBytes()) {
+      if (!retention.makeRoom()) {
         break;
       }
     }
-    if (heldBytes + size > settings.maxBytes()) {
+    if (tasks.bytes() + size > settings.maxBytes()) {
       throw new TaskRejection(
           Kind.QUEUE_FULL,
           "queued and running tasks hold "
-              + heldBytes / 1024
+              + tasks.bytes() / 1024
               + " KiB of requests, the most the coordinator keeps is "
               + settings.maxBytes() / 1024
               + " KiB; try again later",
           settings.retryAfter());
     }
-    Instant now = clock.instant();
     Task task =
-        new Task(
+        Task.queued(
             UUID.randomUUID().toString(),
             nextSeq++,
             service,
@@ -132,33 +115,16 @@ final class TaskQueue {
             request,
             key,
             digest,
-            TaskState.QUEUED,
-            0,
             settings.maxAttempts(),
-            null,
-            null,
-            now,
-            now,
-            null,
-            null,
-            0,
-            null,
-            null,
-            null,
-            List.of(),
+            clock.instant(),
             size);
-    tasks.put(task.id(), task);
-    heldBytes += size;
-    queue.put(task.seq(), task.id());
-    if (key != null) {
-      byKey.put(key, task.id());
-    }
+    tasks.put(task);
+    queues.add(task);
     return new Submitted(task, true);
   }
 
   Optional<Task> byKey(String key) {
-    String id = byKey.get(key);
-    return id == null ? Optional.empty() : Optional.ofNullable(tasks.get(id));
+    return tasks.byKey(key);
   }
 
   /**
@@ -169,25 +135,7 @@ final class TaskQueue {
   List<Task> lease(String worker, Collection<String> services, Collection<String> models, int max) {
     List<Task> out = new ArrayList<>();
     while (out.size() < max) {
-      Task best = null;
-      for (String service : services) {
-        TreeMap<Long, String> queue = queues.get(service);
-        if (queue == null) {
-          continue;
-        }
-        for (String id : queue.values()) {
-          Task t = tasks.get(id);
-          if (serves(models, t)) {
-            if (best == null || t.seq() < best.seq()) {
-              best = t;
-            }
-            break;
-          }
-          if (best != null && t.seq() > best.seq()) {
-            break;
-          }
-        }
-      }
+      Task best = queues.oldest(services, models, tasks);
       if (best == null) {
         break;
       }
@@ -202,9 +150,9 @@ final class TaskQueue {
     if (t == null || t.state() != TaskState.QUEUED) {
       throw new IllegalStateException("task " + queuedTask.id() + " is not queued");
     }
-    queues.get(t.service()).remove(t.seq());
+    queues.remove(t);
     Task l = t.leased(worker, clock.instant().plus(settings.lease()));
-    tasks.put(l.id(), l);
+    tasks.put(l);
     leased.add(l.id());
     return l;
   }
@@ -252,7 +200,7 @@ final class TaskQueue {
   Task extend(String id, String worker, Integer attempt, Duration by) {
     Task t = held(id, worker, attempt);
     Task next = t.extended(clock.instant().plus(by));
-    tasks.put(id, next);
+    tasks.put(next);
     return next;
   }
 
@@ -282,8 +230,8 @@ final class TaskQueue {
     if (t == null || t.state() != TaskState.QUEUED || t.attempt() != 0) {
       return false;
     }
-    queues.get(t.service()).remove(t.seq());
-    remove(t);
+    queues.remove(t);
+    tasks.remove(id);
     return true;
   }
 
@@ -307,107 +255,51 @@ final class TaskQueue {
         changed.add(lose(t, where + "no result before the lease ran out at " + t.leaseDeadline()));
       }
     }
-    Instant cutoff = now.minus(settings.queueTimeout());
-    for (TreeMap<Long, String> queue : queues.values()) {
-      List<Task> expired = new ArrayList<>();
-      // Submission order is creation order, and a task entered the queue no earlier than it was
-      // created: past the first task created after the cutoff, none can have waited too long.
-      // The scan stays short however long the queue is (it runs under the dispatcher's lock).
-      for (String id : queue.values()) {
-        Task t = tasks.get(id);
-        if (t.createdAt().isAfter(cutoff)) {
-          break;
-        }
-        if (!t.queuedAt().isAfter(cutoff)) {
-          expired.add(t);
-        }
-      }
-      for (Task t : expired) {
-        queue.remove(t.seq());
-        Task done =
-            t.failed(
-                now,
-                Failure.NOT_PICKED_UP,
-                null,
-                "task "
-                    + t.id()
-                    + ": no pull worker of service "
-                    + t.service()
-                    + (t.model() == null ? "" : " serving model " + t.model())
-                    + " took it within "
-                    + settings.queueTimeout().toSeconds()
-                    + "s"
-                    + (t.history().isEmpty() ? "" : " (" + String.join("; ", t.history()) + ")"));
-        finish(done);
-        changed.add(done);
-      }
+    for (Task t : queues.waitingSince(now.minus(settings.queueTimeout()), tasks)) {
+      queues.remove(t);
+      Task done =
+          t.failed(
+              now,
+              Failure.NOT_PICKED_UP,
+              null,
+              "task "
+                  + t.id()
+                  + ": no pull worker of service "
+                  + t.service()
+                  + (t.model() == null ? "" : " serving model " + t.model())
+                  + " took it within "
+                  + settings.queueTimeout().toSeconds()
+                  + "s"
+                  + (t.history().isEmpty() ? "" : " (" + String.join("; ", t.history()) + ")"));
+      finish(done);
+      changed.add(done);
     }
-    List<String> removed = new ArrayList<>(forgotten);
-    forgotten.clear();
-    while (!finished.isEmpty()) {
-      Task t = tasks.get(finished.peekFirst());
-      if (t == null) {
-        finished.pollFirst();
-        continue;
-      }
-      boolean expired = !t.finishedAt().plus(settings.retention()).isAfter(now);
-      if (!expired && finished.size() <= settings.retainMax() && heldBytes <= settings.maxBytes()) {
-        break;
-      }
-      finished.pollFirst();
-      remove(t);
-      removed.add(t.id());
-    }
-    return new Swept(changed, removed);
-  }
-
-  /**
-   * Forgets the oldest finished task to make room; null when none is left. The id is reported by
-   * the next {@link #sweep} (or {@link #drainForgotten}) so the file forgets it too.
-   */
-  private String forgetOldestFinished() {
-    while (!finished.isEmpty()) {
-      Task t = tasks.get(finished.pollFirst());
-      if (t != null) {
-        remove(t);
-        forgotten.add(t.id());
-        return t.id();
-      }
-    }
-    return null;
+    return new Swept(changed, retention.sweep(now));
   }
 
   /** Ids forgotten to make room since the last call, for the journal. */
   List<String> drainForgotten() {
-    List<String> out = List.copyOf(forgotten);
-    forgotten.clear();
-    return out;
+    return retention.drainForgotten();
   }
 
   /** Memory held by requests and results. */
   long heldBytes() {
-    return heldBytes;
+    return tasks.bytes();
   }
 
   /** Puts tasks read back from the database file in place (at start). */
   void restore(Collection<Task> loaded) {
     List<Task> done = new ArrayList<>();
     for (Task t : loaded) {
-      tasks.put(t.id(), t);
-      heldBytes += t.bytes();
+      tasks.put(t);
       nextSeq = Math.max(nextSeq, t.seq() + 1);
-      if (t.idempotencyKey() != null) {
-        byKey.put(t.idempotencyKey(), t.id());
-      }
       switch (t.state()) {
-        case QUEUED ->
-            queues.computeIfAbsent(t.service(), s -> new TreeMap<>()).put(t.seq(), t.id());
+        case QUEUED -> queues.add(t);
         case LEASED -> leased.add(t.id());
         default -> done.add(t);
       }
     }
-    done.sort(Comparator.comparing(Task::finishedAt).thenComparing(Task::seq));
-    done.forEach(t -> finished.addLast(t.id()));
+    retention.restore(done);
   }
 
   Optional<Task> get(String id) {
@@ -424,30 +316,17 @@ final class TaskQueue {
   }
 
   int queued(String service) {
-    TreeMap<Long, String> q = queues.get(service);
-    return q == null ? 0 : q.size();
+    return queues.size(service);
   }
 
   /** Tasks held now, by state. */
   Map<TaskState, Integer> counts() {
-    Map<TaskState, Integer> counts = new EnumMap<>(TaskState.class);
-    for (TaskState s : TaskState.values()) {
-      counts.put(s, 0);
-    }
-    tasks.values().forEach(t -> counts.merge(t.state(), 1, Integer::sum));
-    return counts;
+    return tasks.counts();
   }
 
   /** Queued tasks per service (services with none left out). */
   Map<String, Integer> queuedByService() {
-    Map<String, Integer> out = new TreeMap<>();
-    queues.forEach(
-        (s, q) -> {
-          if (!q.isEmpty()) {
-            out.put(s, q.size());
-          }
-        });
-    return out;
+    return queues.sizes();
   }
 
   private Task held(String id, String worker, Integer attempt) {
@@ -513,26 +392,15 @@ final class TaskQueue {
   }
 
   private Task requeue(Task t) {
-    tasks.put(t.id(), t);
+    tasks.put(t);
     leased.remove(t.id());
-    queues.computeIfAbsent(t.service(), s -> new TreeMap<>()).put(t.seq(), t.id());
+    queues.add(t);
     return t;
   }
 
   private void finish(Task done) {
-    Task before = tasks.put(done.id(), done);
-    heldBytes += done.bytes() - (before == null ? 0 : before.bytes());
+    tasks.put(done);
     leased.remove(done.id());
-    finished.addLast(done.id());
-  }
-
-  private void remove(Task t) {
-    Task gone = tasks.remove(t.id());
-    if (gone != null) {
-      heldBytes -= gone.bytes();
-    }
-    if (t.idempotencyKey() != null && t.id().equals(byKey.get(t.idempotencyKey()))) {
-      byKey.remove(t.idempotencyKey());
-    }
+    retention.finished(done);
   }
 }
