@@ -48,6 +48,7 @@ import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -205,7 +206,9 @@ public final class Coordinator implements AutoCloseable {
                 pool, phases, auth, config.health().heartbeatInterval(), config.maxBodyBytes()),
             new TaskWorkerService(tasks, pool, auth, config.maxBodyBytes()))
         .register("/api/inference", taskClients)
-        .register("/api/admin", new AdminService(pool, mode, new AdminAuth(security.adminToken())));
+        .register(
+            "/api/admin",
+            new AdminService(pool, mode, new AdminAuth(security.adminToken()), tasks));
     limitInference(routing);
     inference.routing(routing);
   }
@@ -233,18 +236,28 @@ public final class Coordinator implements AutoCloseable {
         .addObserver(
             HealthObserver.builder()
                 .details(true)
-                .addCheck(
-                    () ->
-                        HealthCheckResponse.builder()
-                            .status(store.ready())
-                            .detail("store", store.kind())
-                            .detail("serving", serving.getAsBoolean())
-                            .build(),
-                    HealthCheckType.READINESS,
-                    "store")
+                .addCheck(this::readiness, HealthCheckType.READINESS, "store")
                 .build())
         .addObserver(MetricsObserver.create())
         .build();
+  }
+
+  /**
+   * DOWN while the worker store or the task journal cannot write, with the reason as a detail. A
+   * standby stays UP (with {@code serving: false}): see docs/kubernetes.md.
+   */
+  private HealthCheckResponse readiness() {
+    Optional<String> storeProblem = store.problem();
+    Optional<String> taskProblem = tasks.problem();
+    HealthCheckResponse.Builder r =
+        HealthCheckResponse.builder()
+            .status(store.ready() && storeProblem.isEmpty() && taskProblem.isEmpty())
+            .detail("store", store.kind())
+            .detail("tasks", tasks.durable() ? "sqlite" : "memory")
+            .detail("serving", serving.getAsBoolean());
+    storeProblem.ifPresent(p -> r.detail("store_error", p));
+    taskProblem.ifPresent(p -> r.detail("tasks_error", p));
+    return r.build();
   }
 
   /** Starts the HTTP server on {@code port} (0 = any free port) and the health loop. */

@@ -9,6 +9,7 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +49,10 @@ public final class PullDispatcher implements AutoCloseable {
   private final TaskFutures futures = new TaskFutures(lock);
   private final TaskLeases leases;
   private final TaskSweep sweep;
+
+  /** New tasks whose insert is not yet on disk: a duplicate submission waits for the same write. */
+  private final Map<String, CompletableFuture<Void>> inserting = new HashMap<>();
+
   private volatile boolean closed;
 
   /** What one sweep did. */
@@ -137,10 +142,11 @@ public final class PullDispatcher implements AutoCloseable {
       queue.drainForgotten().forEach(journal::delete);
       if (s.created()) {
         durable = journal.insert(s.task());
+        inserting.put(s.task().id(), durable);
         leases.offer(s.task());
       } else {
-        // Another call created it; answer only once that one is on disk too.
-        durable = journal.barrier();
+        // Another call created it: answer as that one is answered, once it is on disk.
+        durable = inserting.getOrDefault(s.task().id(), CompletableFuture.completedFuture(null));
       }
     } finally {
       lock.unlock();
@@ -152,7 +158,8 @@ public final class PullDispatcher implements AutoCloseable {
         CompletableFuture<Task> waiting =
             locked(
                 () -> {
-                  queue.discard(s.task().id());
+                  inserting.remove(s.task().id());
+                  queue.withdraw(s.task().id());
                   return futures.remove(s.task().id());
                 });
         if (waiting != null) {
@@ -161,12 +168,19 @@ public final class PullDispatcher implements AutoCloseable {
       }
       throw failure;
     }
-    return s.task();
+    if (s.created()) {
+      return locked(
+          () -> {
+            inserting.remove(s.task().id());
+            return s.task();
+          });
+    }
+    return locked(() -> futures.visible(s.task()));
   }
 
   /** The task an idempotency key names, if it is still held. */
   public Optional<Task> byIdempotencyKey(String key) {
-    return locked(() -> queue.byKey(key));
+    return locked(() -> queue.byKey(key).map(futures::visible));
   }
 
   /**
@@ -179,7 +193,7 @@ public final class PullDispatcher implements AutoCloseable {
     CompletableFuture<Task> f;
     lock.lock();
     try {
-      Optional<Task> t = queue.get(taskId);
+      Optional<Task> t = queue.get(taskId).map(futures::visible);
       if (t.isEmpty()) {
         return CompletableFuture.failedFuture(
             new TaskRejection(TaskRejection.Kind.NOT_FOUND, "no task " + taskId));
@@ -196,7 +210,7 @@ public final class PullDispatcher implements AutoCloseable {
   }
 
   public Optional<Task> task(String taskId) {
-    return locked(() -> queue.get(taskId));
+    return locked(() -> queue.get(taskId).map(futures::visible));
   }
 
   // ---- worker side -------------------------------------------------------------------------
@@ -293,8 +307,19 @@ public final class PullDispatcher implements AutoCloseable {
     return out;
   }
 
+  /** Whether tasks are kept in a database file (false: memory only). */
+  public boolean durable() {
+    return journal.durable();
+  }
+
+  /** Whether the task journal writes (readiness): always with memory only. */
   public boolean ready() {
     return journal.ready();
+  }
+
+  /** Why the task journal does not write now (readiness, the admin API); empty when it does. */
+  public Optional<String> problem() {
+    return journal.problem();
   }
 
   @Override

@@ -29,6 +29,11 @@ final class Retention {
     finished.addLast(done.id());
   }
 
+  /** A finish undone (its write failed): the task is no longer among the finished ones. */
+  void unfinish(String id) {
+    finished.removeLastOccurrence(id);
+  }
+
   /**
    * Forgets the oldest finished task to make room; false when none is left. The id is reported by
    * the next {@link #sweep} (or {@link #drainForgotten}) so the file forgets it too.

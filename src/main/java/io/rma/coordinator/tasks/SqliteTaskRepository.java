@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rma.coordinator.pool.SqliteFiles;
 import io.rma.coordinator.pool.StoreException;
+import io.rma.coordinator.pool.WriteHealth;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -15,6 +16,7 @@ import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The tasks table in standalone mode's database file ({@code DATABASE_PATH}), next to the workers
@@ -22,7 +24,10 @@ import java.util.List;
  * in WAL mode the two take turns writing, and worker writes are rare.
  *
  * <p>Same durability settings as the workers table ({@code synchronous=FULL}): a batch is on disk
- * when {@link #write} returns. Only {@link TaskJournal}'s writer thread calls {@link #write}.
+ * when {@link #write} returns, and none of it when it throws; the next batch starts a clean
+ * transaction either way ({@link SqliteFiles#transaction}). Failures make the journal unready
+ * ({@link WriteHealth}) until a write goes through again. Only {@link TaskJournal}'s writer thread
+ * calls {@link #write}.
  */
 public final class SqliteTaskRepository implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,8 +41,10 @@ public final class SqliteTaskRepository implements AutoCloseable {
   private final PreparedStatement upsert;
   private final PreparedStatement update;
   private final PreparedStatement delete;
+  private final WriteHealth health;
 
   public SqliteTaskRepository(Path file) {
+    health = new WriteHealth("the tasks table of " + file);
     try {
       connection = SqliteFiles.open(file);
       try (Statement s = connection.createStatement()) {
@@ -67,7 +74,6 @@ public final class SqliteTaskRepository implements AutoCloseable {
                 + " history TEXT NOT NULL,"
                 + " bytes INTEGER NOT NULL)");
       }
-      connection.setAutoCommit(false);
       upsert =
           connection.prepareStatement(
               "INSERT OR REPLACE INTO rma_tasks ("
@@ -94,7 +100,6 @@ public final class SqliteTaskRepository implements AutoCloseable {
       while (rs.next()) {
         out.add(read(rs));
       }
-      connection.commit();
       return out;
     } catch (SQLException | JsonProcessingException e) {
       throw new StoreException("cannot read tasks: " + e.getMessage(), e);
@@ -107,43 +112,82 @@ public final class SqliteTaskRepository implements AutoCloseable {
    */
   public synchronized void write(List<Task> insert, List<Task> change, List<String> remove) {
     try {
-      for (Task t : insert) {
-        bind(t);
-        upsert.addBatch();
-      }
-      for (Task t : change) {
-        bindChange(t);
-        update.addBatch();
-      }
-      for (String id : remove) {
-        delete.setString(1, id);
-        delete.addBatch();
-      }
-      if (!insert.isEmpty()) {
-        upsert.executeBatch();
-      }
-      if (!change.isEmpty()) {
-        update.executeBatch();
-      }
-      if (!remove.isEmpty()) {
-        delete.executeBatch();
-      }
-      connection.commit();
-    } catch (SQLException | JsonProcessingException e) {
-      try {
-        upsert.clearBatch();
-        update.clearBatch();
-        delete.clearBatch();
-        connection.rollback();
-      } catch (SQLException rollback) {
-        e.addSuppressed(rollback);
-      }
+      SqliteFiles.transaction(
+          connection,
+          () -> {
+            for (Task t : insert) {
+              bind(t);
+              upsert.addBatch();
+            }
+            for (Task t : change) {
+              bindChange(t);
+              update.addBatch();
+            }
+            for (String id : remove) {
+              delete.setString(1, id);
+              delete.addBatch();
+            }
+            if (!insert.isEmpty()) {
+              upsert.executeBatch();
+            }
+            if (!change.isEmpty()) {
+              update.executeBatch();
+            }
+            if (!remove.isEmpty()) {
+              delete.executeBatch();
+            }
+          });
+      health.succeeded();
+    } catch (SQLException e) {
+      clearBatches(e);
+      health.failed(e);
       throw new StoreException("cannot save tasks: " + e.getMessage(), e);
     }
   }
 
+  private void clearBatches(SQLException cause) {
+    try {
+      upsert.clearBatch();
+      update.clearBatch();
+      delete.clearBatch();
+    } catch (SQLException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  /** Fault injection: see {@link SqliteFiles#simulateFull}. */
+  public synchronized void simulateFull(boolean full) {
+    try {
+      SqliteFiles.simulateFull(connection, full);
+    } catch (SQLException e) {
+      throw new StoreException("cannot limit the database: " + e.getMessage(), e);
+    }
+  }
+
+  /** True while the file is open and takes writes. */
   public synchronized boolean ready() {
-    return SqliteFiles.ready(connection);
+    health.probeIfDue(this::probe);
+    return health.ok() && SqliteFiles.ready(connection);
+  }
+
+  /** Why the file takes no writes, while it does not. */
+  public synchronized Optional<String> problem() {
+    return health
+        .problem()
+        .or(
+            () ->
+                SqliteFiles.ready(connection)
+                    ? Optional.empty()
+                    : Optional.of("the database file does not answer"));
+  }
+
+  private synchronized void probe() {
+    try {
+      SqliteFiles.probe(connection, "tasks");
+      health.succeeded();
+    } catch (SQLException e) {
+      health.failed(e);
+    }
   }
 
   @Override

@@ -8,12 +8,18 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The futures of callers waiting for a task to finish, one per task whoever waits: completed with
- * the finished task by {@link #announce}, which the dispatcher calls once the change is durable.
+ * What callers waiting for or reading a task's outcome see: an outcome only once it is durable. The
+ * futures of waiting callers, one per task whoever waits, are completed by {@link #announce}, which
+ * the dispatcher calls once the change is on disk. Until then a task that finished in memory is
+ * shown as it was before ({@link #hide}): should the write fail, the change is undone and no client
+ * has seen a result the file does not hold.
  */
 final class TaskFutures {
   private final ReentrantLock lock;
   private final Map<String, CompletableFuture<Task>> finishing = new HashMap<>();
+
+  /** Tasks whose finish is not yet durable, as they were before it. */
+  private final Map<String, Task> unconfirmed = new HashMap<>();
 
   TaskFutures(ReentrantLock lock) {
     this.lock = lock;
@@ -29,12 +35,31 @@ final class TaskFutures {
     return finishing.remove(taskId);
   }
 
-  /** Completes the futures of tasks that finished. Called outside the lock. */
+  /** Shows {@code before} in place of a finish that is not yet durable. Under the lock. */
+  void hide(Task finished, Task before) {
+    if (finished.state().finished() && before != null) {
+      unconfirmed.put(finished.id(), before);
+    }
+  }
+
+  /** The finish of this task will never be durable: it was undone. Under the lock. */
+  void unhide(String taskId) {
+    unconfirmed.remove(taskId);
+  }
+
+  /** The task as callers may see it: as it was before a finish not yet durable. Under the lock. */
+  Task visible(Task t) {
+    Task before = t == null ? null : unconfirmed.get(t.id());
+    return before == null ? t : before;
+  }
+
+  /** Completes the futures of tasks that finished, now durable. Called outside the lock. */
   void announce(List<Task> changed) {
     List<Map.Entry<CompletableFuture<Task>, Task>> due = new ArrayList<>();
     lock.lock();
     try {
       for (Task t : changed) {
+        unconfirmed.remove(t.id());
         if (t.state().finished()) {
           CompletableFuture<Task> f = finishing.remove(t.id());
           if (f != null) {

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -122,8 +123,21 @@ final class TaskJournal implements AutoCloseable {
     return written.get();
   }
 
+  /** Whether the journal writes: the file takes writes and the writer thread runs. */
   boolean ready() {
-    return repository == null || repository.ready();
+    return problem().isEmpty();
+  }
+
+  /** Why the journal does not write now, or empty when it does. */
+  Optional<String> problem() {
+    if (repository == null) {
+      return Optional.empty();
+    }
+    if (!closed && !writer.isAlive()) {
+      return Optional.of("the task journal's writer thread has stopped");
+    }
+    repository.ready(); // probes a failing file now and then
+    return repository.problem();
   }
 
   private void run() {
@@ -143,6 +157,14 @@ final class TaskJournal implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
+      } catch (Error e) {
+        LOG.log(Level.ERROR, "the task journal's writer thread stops: " + e, e);
+        StoreException stopped = new StoreException("the task journal stopped: " + e, e);
+        batch.forEach(op -> op.done().completeExceptionally(stopped));
+        for (Op op = pending.poll(); op != null; op = pending.poll()) {
+          op.done().completeExceptionally(stopped);
+        }
+        throw e;
       } finally {
         batch.clear();
       }
@@ -175,7 +197,7 @@ final class TaskJournal implements AutoCloseable {
       written.addAndGet(inserts.size() + changes.size() + deletes.size());
       batch.forEach(op -> op.done().complete(null));
     } catch (RuntimeException e) {
-      LOG.log(Level.ERROR, "cannot write " + batch.size() + " task changes: " + e.getMessage());
+      // The repository's WriteHealth logs the failure, once per outage rather than per batch.
       StoreException failure =
           e instanceof StoreException s ? s : new StoreException("cannot save tasks", e);
       batch.forEach(op -> op.done().completeExceptionally(failure));

@@ -1,6 +1,7 @@
 package io.rma.coordinator.tasks;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.rma.coordinator.pool.StoreException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -75,27 +76,33 @@ final class TaskLeases {
 
   Task complete(String taskId, String worker, Integer attempt, JsonNode result, int statusCode) {
     long size = TaskRequests.sizeOf(result);
+    Task before;
     Task done;
     CompletableFuture<Void> durable;
     lock.lock();
     try {
+      before = queue.get(taskId).orElse(null);
       done = queue.complete(taskId, worker, attempt, result, statusCode, size);
+      futures.hide(done, before);
       durable = journal.save(done);
     } finally {
       lock.unlock();
     }
-    TaskJournal.await(durable);
+    awaitOrUndo(durable, done, before);
     tally.record(worker);
     futures.announce(List.of(done));
     return done;
   }
 
   Task fail(String taskId, String worker, Integer attempt, String error, boolean retryable) {
+    Task before;
     Task next;
     CompletableFuture<Void> durable;
     lock.lock();
     try {
+      before = queue.get(taskId).orElse(null);
       next = queue.fail(taskId, worker, attempt, error, retryable);
+      futures.hide(next, before);
       durable = journal.save(next);
       if (next.state() == TaskState.QUEUED) {
         offer(next);
@@ -103,7 +110,7 @@ final class TaskLeases {
     } finally {
       lock.unlock();
     }
-    TaskJournal.await(durable);
+    awaitOrUndo(durable, next, before);
     futures.announce(List.of(next));
     return next;
   }
@@ -115,17 +122,39 @@ final class TaskLeases {
               + settings.maxLease().toSeconds()
               + "s");
     }
+    Task before;
     Task next;
     CompletableFuture<Void> durable;
     lock.lock();
     try {
+      before = queue.get(taskId).orElse(null);
       next = queue.extend(taskId, worker, attempt, by);
       durable = journal.save(next);
     } finally {
       lock.unlock();
     }
-    TaskJournal.await(durable);
+    awaitOrUndo(durable, next, before);
     return next;
+  }
+
+  /**
+   * Waits for the lease holder's answer to be on disk; when it cannot be written, the task is put
+   * back as it was (unless something changed it since: a requeued task another poll took), so the
+   * worker, told 503, can send the same answer again.
+   */
+  private void awaitOrUndo(CompletableFuture<Void> durable, Task changed, Task before) {
+    try {
+      TaskJournal.await(durable);
+    } catch (StoreException e) {
+      lock.lock();
+      try {
+        futures.unhide(changed.id());
+        queue.revert(changed, before);
+      } finally {
+        lock.unlock();
+      }
+      throw e;
+    }
   }
 
   void release(String worker, Collection<Task> leased) {

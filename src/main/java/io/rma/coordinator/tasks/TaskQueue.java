@@ -223,15 +223,37 @@ final class TaskQueue {
   }
 
   /**
-   * Forgets a task that was never acknowledged (its durable write failed), if nobody took it yet.
+   * Forgets a task that was never acknowledged (its insert failed), wherever it is now: a worker
+   * that took it meanwhile gets 404 for its answer.
    */
-  boolean discard(String id) {
-    Task t = tasks.get(id);
-    if (t == null || t.state() != TaskState.QUEUED || t.attempt() != 0) {
+  void withdraw(String id) {
+    Task t = tasks.remove(id);
+    if (t != null) {
+      queues.remove(t);
+      leased.remove(id);
+      retention.unfinish(id);
+    }
+  }
+
+  /**
+   * Undoes a change whose write failed, if nothing changed the task since: {@code changed} is still
+   * its snapshot. The task is {@code before} again (leased to the same worker).
+   */
+  boolean revert(Task changed, Task before) {
+    if (tasks.get(changed.id()) != changed || before == null) {
       return false;
     }
-    queues.remove(t);
-    tasks.remove(id);
+    if (changed.state().finished()) {
+      retention.unfinish(changed.id());
+    } else if (changed.state() == TaskState.QUEUED) {
+      queues.remove(changed);
+    }
+    tasks.put(before);
+    if (before.state() == TaskState.LEASED) {
+      leased.add(before.id());
+    } else {
+      leased.remove(before.id());
+    }
     return true;
   }
 
