@@ -12,6 +12,8 @@ import io.rma.coordinator.security.SecuritySettings;
 import io.rma.coordinator.tasks.TaskSettings;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +35,7 @@ import java.util.regex.Pattern;
  * naming the setting.
  */
 public final class ConfigLoader {
+  private static final Logger LOG = System.getLogger(ConfigLoader.class.getName());
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Pattern SHORT_DURATION =
       Pattern.compile("^(\\d+)(ms|s|m|h|d)$", Pattern.CASE_INSENSITIVE);
@@ -231,6 +234,15 @@ public final class ConfigLoader {
   /** The pull-worker task queue: {@code RMA_TASK_*}. */
   private TaskSettings tasks() {
     TaskSettings d = TaskSettings.defaults();
+    String retainMax = plain("RMA_TASK_RETAIN_MAX", "task-retain-max");
+    if (retainMax != null && !retainMax.isBlank()) {
+      LOG.log(
+          Level.WARNING,
+          "RMA_TASK_RETAIN_MAX="
+              + retainMax
+              + " is no longer used and is ignored: finished tasks stay for RMA_TASK_RETENTION,"
+              + " within the memory budget RMA_TASK_MEMORY_MIB (docs/tasks.md)");
+    }
     try {
       return new TaskSettings(
           atLeastOne(
@@ -247,7 +259,6 @@ public final class ConfigLoader {
               setting("TASK_QUEUE_TIMEOUT", ConfigLoader::duration, d.queueTimeout())),
           positive(
               "TASK_RETENTION", setting("TASK_RETENTION", ConfigLoader::duration, d.retention())),
-          setting("TASK_RETAIN_MAX", Integer::parseInt, d.retainMax()),
           positive(
               "TASK_RESULT_WAIT",
               setting("TASK_RESULT_WAIT", ConfigLoader::duration, d.resultWait())),

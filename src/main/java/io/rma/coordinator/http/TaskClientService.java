@@ -120,8 +120,9 @@ public final class TaskClientService implements HttpService {
 
     Task task;
     try {
-      if ((key.isEmpty() || tasks.byIdempotencyKey(key.get()).isEmpty())
-          && !tasks.hasPullWorkers(name, model)) {
+      // The pool first: a key's lookup may read the database file.
+      if (!tasks.hasPullWorkers(name, model)
+          && (key.isEmpty() || tasks.byIdempotencyKey(key.get()).isEmpty())) {
         return false;
       }
       task = tasks.submit(name, route, model, request, key);

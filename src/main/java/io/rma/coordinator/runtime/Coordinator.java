@@ -27,6 +27,7 @@ import io.rma.coordinator.http.RegistrationService;
 import io.rma.coordinator.http.RootService;
 import io.rma.coordinator.http.Router;
 import io.rma.coordinator.http.TaskClientService;
+import io.rma.coordinator.http.TaskMetrics;
 import io.rma.coordinator.http.TaskWorkerService;
 import io.rma.coordinator.http.WorkerAuthenticator;
 import io.rma.coordinator.pool.HealthLoop;
@@ -122,7 +123,9 @@ public final class Coordinator implements AutoCloseable {
         new WorkerStatusPolicy(
             new TierPolicy(config.tiers()), new ServiceAssignmentPolicy(config.catalogue()));
     this.pool = new Pool(store, new Heartbeats(), phases, clock);
-    this.tasks = new PullDispatcher(config.tasks(), pool, taskFile);
+    TaskMetrics taskMetrics = new TaskMetrics(config.catalogue());
+    this.tasks = new PullDispatcher(config.tasks(), pool, taskFile, taskMetrics);
+    taskMetrics.bind(tasks);
     this.loop = new HealthLoop(pool, phases, statuses, config.health(), tasks.completions());
     this.taskClients = new TaskClientService(tasks, config.catalogue(), config.maxBodyBytes());
     this.inference =

@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Every task held in memory by id, the idempotency keys that name them, and the memory they hold
- * (the sum of {@link Task#bytes()}). Not thread-safe (the dispatcher's lock).
+ * Every task held in memory by id, the idempotency keys that name them, and the memory they take
+ * (the sum of {@link Task#footprint()}). Not thread-safe (the dispatcher's lock).
  */
 final class HeldTasks {
   private final Map<String, Task> tasks = new HashMap<>();
@@ -27,7 +27,7 @@ final class HeldTasks {
   /** Adds a task, or replaces the snapshot of one held. */
   void put(Task t) {
     Task before = tasks.put(t.id(), t);
-    bytes += t.bytes() - (before == null ? 0 : before.bytes());
+    bytes += t.footprint() - (before == null ? 0 : before.footprint());
     if (t.idempotencyKey() != null) {
       byKey.put(t.idempotencyKey(), t.id());
     }
@@ -37,7 +37,7 @@ final class HeldTasks {
   Task remove(String id) {
     Task gone = tasks.remove(id);
     if (gone != null) {
-      bytes -= gone.bytes();
+      bytes -= gone.footprint();
       if (gone.idempotencyKey() != null && id.equals(byKey.get(gone.idempotencyKey()))) {
         byKey.remove(gone.idempotencyKey());
       }
@@ -45,7 +45,7 @@ final class HeldTasks {
     return gone;
   }
 
-  /** Memory held by requests and results. */
+  /** Memory the held tasks take, about. */
   long bytes() {
     return bytes;
   }

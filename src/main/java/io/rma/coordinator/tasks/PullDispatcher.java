@@ -8,6 +8,7 @@ import io.rma.coordinator.pool.StoreException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -46,7 +47,8 @@ public final class PullDispatcher implements AutoCloseable {
   private final CompletionTally tally = new CompletionTally();
   private final ReentrantLock lock = new ReentrantLock();
   private final WaitingPolls polls = new WaitingPolls(lock);
-  private final TaskFutures futures = new TaskFutures(lock);
+  private final TaskFutures futures;
+  private final FinishedOnDisk onDisk;
   private final TaskLeases leases;
   private final TaskSweep sweep;
 
@@ -62,16 +64,38 @@ public final class PullDispatcher implements AutoCloseable {
    * @param repository the database file, or null to keep tasks in memory only
    */
   public PullDispatcher(TaskSettings settings, Pool pool, SqliteTaskRepository repository) {
+    this(settings, pool, repository, TaskEvents.NONE);
+  }
+
+  /**
+   * @param repository the database file, or null to keep tasks in memory only
+   * @param events told of outcomes and early evictions (metrics)
+   */
+  public PullDispatcher(
+      TaskSettings settings, Pool pool, SqliteTaskRepository repository, TaskEvents events) {
     this.settings = settings;
     this.pool = pool;
     this.journal = repository == null ? TaskJournal.memory() : TaskJournal.sqlite(repository);
-    this.queue = new TaskQueue(settings, pool.clock());
-    this.leases = new TaskLeases(settings, lock, queue, journal, polls, futures, tally);
+    this.queue = new TaskQueue(settings, pool.clock(), journal.durable(), events);
+    this.futures = new TaskFutures(lock, events);
+    this.onDisk = new FinishedOnDisk(lock, queue, journal, settings, pool.clock());
+    this.leases = new TaskLeases(settings, lock, queue, journal, polls, futures, tally, onDisk);
     this.sweep = new TaskSweep(pool, lock, queue, journal, polls, futures, tally, leases::offer);
-    List<Task> restored = journal.load();
-    if (!restored.isEmpty()) {
-      queue.restore(restored);
-      LOG.log(Level.INFO, "restored tasks from the database file: " + queue.counts());
+    Instant cutoff = pool.clock().instant().minus(settings.retention());
+    TaskJournal.Loaded loaded = journal.load(cutoff, settings.maxBytes());
+    if (!loaded.tasks().isEmpty() || loaded.moreUntil() != null) {
+      queue.restore(loaded.tasks(), loaded.moreUntil());
+      queue.seqAtLeast(loaded.maxSeq() + 1);
+      LOG.log(
+          Level.INFO,
+          "restored tasks from the database file: "
+              + queue.counts()
+              + (loaded.moreUntil() == null
+                  ? ""
+                  : "; older finished tasks stay in the file only (RMA_TASK_MEMORY_MIB)"));
+    }
+    if (journal.durable()) {
+      journal.purge(cutoff); // finished past their retention while the coordinator was down
     }
   }
 
@@ -133,6 +157,13 @@ public final class PullDispatcher implements AutoCloseable {
       Optional<String> idempotencyKey) {
     String key = idempotencyKey.orElse(null);
     String digest = key == null ? null : TaskRequests.digest(service, route, model, request);
+    if (key != null) {
+      Optional<Task> kept = onDisk.byKey(key);
+      if (kept.isPresent()) {
+        TaskQueue.sameRequest(key, kept.get(), digest);
+        return kept.get();
+      }
+    }
     long size = TaskRequests.sizeOf(request);
     TaskQueue.Submitted s;
     CompletableFuture<Void> durable;
@@ -178,9 +209,9 @@ public final class PullDispatcher implements AutoCloseable {
     return locked(() -> futures.visible(s.task()));
   }
 
-  /** The task an idempotency key names, if it is still held. */
+  /** The task an idempotency key names, if it is still held (in memory or in the file). */
   public Optional<Task> byIdempotencyKey(String key) {
-    return locked(() -> queue.byKey(key).map(futures::visible));
+    return locked(() -> queue.byKey(key).map(futures::visible)).or(() -> onDisk.byKey(key));
   }
 
   /**
@@ -194,23 +225,34 @@ public final class PullDispatcher implements AutoCloseable {
     lock.lock();
     try {
       Optional<Task> t = queue.get(taskId).map(futures::visible);
-      if (t.isEmpty()) {
-        return CompletableFuture.failedFuture(
-            new TaskRejection(TaskRejection.Kind.NOT_FOUND, "no task " + taskId));
-      }
-      if (t.get().state().finished()) {
+      if (t.isPresent() && t.get().state().finished()) {
         return CompletableFuture.completedFuture(new TaskOutcome(t.get()));
       }
-      f = futures.of(taskId);
+      f = t.isPresent() ? futures.of(taskId) : null;
     } finally {
       lock.unlock();
+    }
+    if (f == null) {
+      return onDisk
+          .byId(taskId)
+          .map(done -> CompletableFuture.completedFuture(new TaskOutcome(done)))
+          .orElseGet(
+              () ->
+                  CompletableFuture.failedFuture(
+                      new TaskRejection(TaskRejection.Kind.NOT_FOUND, "no task " + taskId)));
     }
     // thenApply makes a new future per caller: its timeout does not touch the shared one.
     return f.thenApply(TaskOutcome::new).orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
+  /** The task as it stands (in memory, or finished and kept in the file only). */
   public Optional<Task> task(String taskId) {
-    return locked(() -> queue.get(taskId).map(futures::visible));
+    return locked(() -> queue.get(taskId).map(futures::visible)).or(() -> onDisk.byId(taskId));
+  }
+
+  /** Tasks waiting in the queue of {@code service} (the queue-depth gauge). */
+  public int queued(String service) {
+    return locked(() -> queue.queued(service));
   }
 
   // ---- worker side -------------------------------------------------------------------------
@@ -298,6 +340,7 @@ public final class PullDispatcher implements AutoCloseable {
       out.put("queued_by_service", queue.queuedByService());
       out.put("waiting_polls", polls.size());
       out.put("held_bytes", queue.heldBytes());
+      out.put("memory_budget_bytes", settings.maxBytes());
     } finally {
       lock.unlock();
     }

@@ -41,6 +41,7 @@ public final class SqliteTaskRepository implements AutoCloseable {
   private final PreparedStatement upsert;
   private final PreparedStatement update;
   private final PreparedStatement delete;
+  private final PreparedStatement purge;
   private final WriteHealth health;
 
   public SqliteTaskRepository(Path file) {
@@ -73,6 +74,13 @@ public final class SqliteTaskRepository implements AutoCloseable {
                 + " error TEXT,"
                 + " history TEXT NOT NULL,"
                 + " bytes INTEGER NOT NULL)");
+        // Lookups of tasks memory let go (the budget), and forgetting them after their retention.
+        s.execute(
+            "CREATE INDEX IF NOT EXISTS rma_tasks_by_key ON rma_tasks(idempotency_key)"
+                + " WHERE idempotency_key IS NOT NULL");
+        s.execute(
+            "CREATE INDEX IF NOT EXISTS rma_tasks_by_finish ON rma_tasks(finished_at)"
+                + " WHERE finished_at IS NOT NULL");
       }
       upsert =
           connection.prepareStatement(
@@ -87,6 +95,9 @@ public final class SqliteTaskRepository implements AutoCloseable {
                   + " finished_at = ?, result = ?, status_code = ?, completed_by = ?, failure = ?,"
                   + " error = ?, history = ?, bytes = ? WHERE id = ?");
       delete = connection.prepareStatement("DELETE FROM rma_tasks WHERE id = ?");
+      purge =
+          connection.prepareStatement(
+              "DELETE FROM rma_tasks WHERE finished_at IS NOT NULL AND finished_at < ?");
     } catch (SQLException | java.io.IOException e) {
       throw new StoreException("cannot open database " + file + ": " + e.getMessage(), e);
     }
@@ -94,11 +105,81 @@ public final class SqliteTaskRepository implements AutoCloseable {
 
   /** Every task in the file. */
   public synchronized List<Task> loadAll() {
+    return select("SELECT " + COLUMNS + " FROM rma_tasks ORDER BY seq", p -> {});
+  }
+
+  /**
+   * What the coordinator holds at start: every queued and leased task, then the finished ones that
+   * finished after {@code finishedAfter}, newest first, while all of them together take no more
+   * than {@code budget} ({@link Task#footprint()}).
+   */
+  synchronized TaskJournal.Loaded load(Instant finishedAfter, long budget) {
+    List<Task> out =
+        new ArrayList<>(
+            select(
+                "SELECT " + COLUMNS + " FROM rma_tasks WHERE finished_at IS NULL ORDER BY seq",
+                p -> {}));
+    long held = out.stream().mapToLong(Task::footprint).sum();
+    Instant moreUntil = null;
+    try (PreparedStatement p =
+        connection.prepareStatement(
+            "SELECT "
+                + COLUMNS
+                + " FROM rma_tasks WHERE finished_at > ? ORDER BY finished_at DESC, seq DESC")) {
+      p.setLong(1, finishedAfter.toEpochMilli());
+      try (ResultSet rs = p.executeQuery()) {
+        while (rs.next()) {
+          Task t = read(rs);
+          if (held + t.footprint() > budget) {
+            moreUntil = t.finishedAt();
+            break;
+          }
+          held += t.footprint();
+          out.add(t);
+        }
+      }
+      long maxSeq;
+      try (Statement s = connection.createStatement();
+          ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(seq), 0) FROM rma_tasks")) {
+        rs.next();
+        maxSeq = rs.getLong(1);
+      }
+      return new TaskJournal.Loaded(out, moreUntil, maxSeq);
+    } catch (SQLException | JsonProcessingException e) {
+      throw new StoreException("cannot read tasks: " + e.getMessage(), e);
+    }
+  }
+
+  /** The task with this id, if the file holds it. */
+  synchronized Optional<Task> byId(String id) {
+    return select("SELECT " + COLUMNS + " FROM rma_tasks WHERE id = ?", p -> p.setString(1, id))
+        .stream()
+        .findFirst();
+  }
+
+  /** The latest task with this idempotency key, if the file holds one. */
+  synchronized Optional<Task> byKey(String key) {
+    return select(
+            "SELECT "
+                + COLUMNS
+                + " FROM rma_tasks WHERE idempotency_key = ? ORDER BY seq DESC LIMIT 1",
+            p -> p.setString(1, key))
+        .stream()
+        .findFirst();
+  }
+
+  private interface Binder {
+    void bind(PreparedStatement p) throws SQLException;
+  }
+
+  private List<Task> select(String sql, Binder binder) {
     List<Task> out = new ArrayList<>();
-    try (Statement s = connection.createStatement();
-        ResultSet rs = s.executeQuery("SELECT " + COLUMNS + " FROM rma_tasks ORDER BY seq")) {
-      while (rs.next()) {
-        out.add(read(rs));
+    try (PreparedStatement p = connection.prepareStatement(sql)) {
+      binder.bind(p);
+      try (ResultSet rs = p.executeQuery()) {
+        while (rs.next()) {
+          out.add(read(rs));
+        }
       }
       return out;
     } catch (SQLException | JsonProcessingException e) {
@@ -110,7 +191,16 @@ public final class SqliteTaskRepository implements AutoCloseable {
    * Writes new tasks whole, the new state of known ones, and deletes ids, in one transaction: all
    * of it is on disk when this returns.
    */
-  public synchronized void write(List<Task> insert, List<Task> change, List<String> remove) {
+  public void write(List<Task> insert, List<Task> change, List<String> remove) {
+    write(insert, change, remove, null);
+  }
+
+  /**
+   * Also forgets every finished task that finished before {@code purgeBefore} (when not null), in
+   * the same transaction.
+   */
+  public synchronized void write(
+      List<Task> insert, List<Task> change, List<String> remove, Instant purgeBefore) {
     try {
       SqliteFiles.transaction(
           connection,
@@ -135,6 +225,10 @@ public final class SqliteTaskRepository implements AutoCloseable {
             }
             if (!remove.isEmpty()) {
               delete.executeBatch();
+            }
+            if (purgeBefore != null) {
+              purge.setLong(1, purgeBefore.toEpochMilli());
+              purge.executeUpdate();
             }
           });
       health.succeeded();
@@ -196,6 +290,7 @@ public final class SqliteTaskRepository implements AutoCloseable {
       upsert.close();
       update.close();
       delete.close();
+      purge.close();
       connection.close();
     } catch (SQLException e) {
       throw new StoreException("cannot close database: " + e.getMessage(), e);

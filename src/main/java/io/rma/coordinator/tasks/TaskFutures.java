@@ -16,13 +16,15 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class TaskFutures {
   private final ReentrantLock lock;
+  private final TaskEvents events;
   private final Map<String, CompletableFuture<Task>> finishing = new HashMap<>();
 
   /** Tasks whose finish is not yet durable, as they were before it. */
   private final Map<String, Task> unconfirmed = new HashMap<>();
 
-  TaskFutures(ReentrantLock lock) {
+  TaskFutures(ReentrantLock lock, TaskEvents events) {
     this.lock = lock;
+    this.events = events;
   }
 
   /** The future of a task still running. Under the lock. */
@@ -61,6 +63,7 @@ final class TaskFutures {
       for (Task t : changed) {
         unconfirmed.remove(t.id());
         if (t.state().finished()) {
+          events.finished(t);
           CompletableFuture<Task> f = finishing.remove(t.id());
           if (f != null) {
             due.add(Map.entry(f, t));

@@ -23,6 +23,7 @@ final class TaskLeases {
   private final WaitingPolls polls;
   private final TaskFutures futures;
   private final CompletionTally tally;
+  private final FinishedOnDisk onDisk;
 
   TaskLeases(
       TaskSettings settings,
@@ -31,7 +32,8 @@ final class TaskLeases {
       TaskJournal journal,
       WaitingPolls polls,
       TaskFutures futures,
-      CompletionTally tally) {
+      CompletionTally tally,
+      FinishedOnDisk onDisk) {
     this.settings = settings;
     this.lock = lock;
     this.queue = queue;
@@ -39,6 +41,7 @@ final class TaskLeases {
     this.polls = polls;
     this.futures = futures;
     this.tally = tally;
+    this.onDisk = onDisk;
   }
 
   List<Task> poll(
@@ -79,6 +82,7 @@ final class TaskLeases {
     Task before;
     Task done;
     CompletableFuture<Void> durable;
+    finishedOnDisk(taskId);
     lock.lock();
     try {
       before = queue.get(taskId).orElse(null);
@@ -98,6 +102,7 @@ final class TaskLeases {
     Task before;
     Task next;
     CompletableFuture<Void> durable;
+    finishedOnDisk(taskId);
     lock.lock();
     try {
       before = queue.get(taskId).orElse(null);
@@ -125,6 +130,7 @@ final class TaskLeases {
     Task before;
     Task next;
     CompletableFuture<Void> durable;
+    finishedOnDisk(taskId);
     lock.lock();
     try {
       before = queue.get(taskId).orElse(null);
@@ -170,6 +176,19 @@ final class TaskLeases {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * An answer for a task memory let go but the file keeps: it is finished, so the answer changes
+   * nothing (409, as for a finished task in memory), not an unknown task (404).
+   */
+  private void finishedOnDisk(String taskId) {
+    onDisk
+        .byId(taskId)
+        .ifPresent(
+            t -> {
+              throw TaskRejection.finished(t);
+            });
   }
 
   /** Hands a queued task to the longest-waiting poll that can take it, if any. Under the lock. */

@@ -1,7 +1,6 @@
 package io.rma.coordinator.tasks;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.rma.coordinator.tasks.TaskRejection.Kind;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,10 +38,18 @@ final class TaskQueue {
   private final Retention retention;
   private long nextSeq = 1;
 
+  /** Memory only, reporting nothing (the rules' tests). */
   TaskQueue(TaskSettings settings, Clock clock) {
+    this(settings, clock, false, TaskEvents.NONE);
+  }
+
+  /**
+   * @param file whether a database file keeps finished tasks that memory lets go
+   */
+  TaskQueue(TaskSettings settings, Clock clock, boolean file, TaskEvents events) {
     this.settings = settings;
     this.clock = clock;
-    this.retention = new Retention(settings, tasks);
+    this.retention = new Retention(settings, tasks, file, events);
   }
 
   TaskSettings settings() {
@@ -67,48 +74,17 @@ final class TaskQueue {
     if (key != null) {
       Optional<Task> existing = byKey(key);
       if (existing.isPresent()) {
-        if (!existing.get().requestDigest().equals(digest)) {
-          throw new TaskRejection(
-              Kind.KEY_REUSED,
-              "Idempotency-Key "
-                  + key
-                  + " already names task "
-                  + existing.get().id()
-                  + ", which was submitted with a different request");
-        }
+        sameRequest(key, existing.get(), digest);
         return new Submitted(existing.get(), false);
       }
     }
     if (queues.size(service) >= settings.queueCapacity()) {
-      throw new TaskRejection(
-          Kind.QUEUE_FULL,
-          "the queue of service "
-              + service
-              + " is full ("
-              + settings.queueCapacity()
-              + " tasks waiting); try again later",
-          settings.retryAfter());
-    }
-    // Finished results give way to new work when memory runs short.
-    while (tasks.bytes() + size > settings.maxBytes()) {
-      if (!retention.makeRoom()) {
-        break;
-      }
-    }
-    if (tasks.bytes() + size > settings.maxBytes()) {
-      throw new TaskRejection(
-          Kind.QUEUE_FULL,
-          "queued and running tasks hold "
-              + tasks.bytes() / 1024
-              + " KiB of requests, the most the coordinator keeps is "
-              + settings.maxBytes() / 1024
-              + " KiB; try again later",
-          settings.retryAfter());
+      throw TaskRejection.queueFull(service, settings);
     }
     Task task =
         Task.queued(
             UUID.randomUUID().toString(),
-            nextSeq++,
+            nextSeq,
             service,
             route,
             model,
@@ -118,6 +94,16 @@ final class TaskQueue {
             settings.maxAttempts(),
             clock.instant(),
             size);
+    // Finished tasks give way to new work when memory runs short.
+    while (tasks.bytes() + task.footprint() > settings.maxBytes()) {
+      if (!retention.makeRoom(task.createdAt())) {
+        break;
+      }
+    }
+    if (tasks.bytes() + task.footprint() > settings.maxBytes()) {
+      throw TaskRejection.memoryFull(tasks.bytes(), settings);
+    }
+    nextSeq++;
     tasks.put(task);
     queues.add(task);
     return new Submitted(task, true);
@@ -125,6 +111,17 @@ final class TaskQueue {
 
   Optional<Task> byKey(String key) {
     return tasks.byKey(key);
+  }
+
+  /**
+   * Checks that a key already seen is sent with the same request.
+   *
+   * @throws TaskRejection KEY_REUSED when it names a task for a different request
+   */
+  static void sameRequest(String key, Task existing, String digest) {
+    if (!existing.requestDigest().equals(digest)) {
+      throw TaskRejection.keyReused(key, existing);
+    }
   }
 
   /**
@@ -279,38 +276,40 @@ final class TaskQueue {
     }
     for (Task t : queues.waitingSince(now.minus(settings.queueTimeout()), tasks)) {
       queues.remove(t);
-      Task done =
-          t.failed(
-              now,
-              Failure.NOT_PICKED_UP,
-              null,
-              "task "
-                  + t.id()
-                  + ": no pull worker of service "
-                  + t.service()
-                  + (t.model() == null ? "" : " serving model " + t.model())
-                  + " took it within "
-                  + settings.queueTimeout().toSeconds()
-                  + "s"
-                  + (t.history().isEmpty() ? "" : " (" + String.join("; ", t.history()) + ")"));
+      Task done = t.notPickedUp(now, settings.queueTimeout());
       finish(done);
       changed.add(done);
     }
     return new Swept(changed, retention.sweep(now));
   }
 
-  /** Ids forgotten to make room since the last call, for the journal. */
+  /** Ids forgotten since the last call, for the journal. */
   List<String> drainForgotten() {
     return retention.drainForgotten();
   }
 
-  /** Memory held by requests and results. */
+  /** The cutoff to forget finished tasks in the file that memory let go, when due; or null. */
+  Instant purgeDue() {
+    return retention.purgeDue(clock.instant());
+  }
+
+  /** Whether a finished task memory let go may still be in the file within its retention. */
+  boolean mayBeOnDisk() {
+    return retention.mayBeOnDisk(clock.instant());
+  }
+
+  /** Memory the tasks held take, about ({@link Task#footprint()}). */
   long heldBytes() {
     return tasks.bytes();
   }
 
-  /** Puts tasks read back from the database file in place (at start). */
-  void restore(Collection<Task> loaded) {
+  /**
+   * Puts tasks read back from the database file in place (at start).
+   *
+   * @param moreUntil the latest finish among finished tasks the file holds but memory does not (the
+   *     budget ran out), or null
+   */
+  void restore(Collection<Task> loaded, Instant moreUntil) {
     List<Task> done = new ArrayList<>();
     for (Task t : loaded) {
       tasks.put(t);
@@ -321,7 +320,12 @@ final class TaskQueue {
         default -> done.add(t);
       }
     }
-    retention.restore(done);
+    retention.restore(done, moreUntil);
+  }
+
+  /** The next submission number: restored finished tasks the budget left on disk count too. */
+  void seqAtLeast(long seq) {
+    nextSeq = Math.max(nextSeq, seq);
   }
 
   Optional<Task> get(String id) {
@@ -354,38 +358,16 @@ final class TaskQueue {
   private Task held(String id, String worker, Integer attempt) {
     Task t = tasks.get(id);
     if (t == null) {
-      throw new TaskRejection(
-          Kind.NOT_FOUND,
-          "no task "
-              + id
-              + ": unknown, or finished more than "
-              + settings.retention().toSeconds()
-              + "s ago");
+      throw TaskRejection.notFound(id, settings.retention());
     }
     if (t.state().finished()) {
-      throw new TaskRejection(
-          Kind.CONFLICT,
-          "task " + id + " is already " + t.state().wire() + "; this answer changes nothing");
+      throw TaskRejection.finished(t);
     }
     if (t.state() == TaskState.QUEUED || !worker.equals(t.leaseHolder())) {
-      throw new TaskRejection(
-          Kind.CONFLICT,
-          "task "
-              + id
-              + " is not leased to worker "
-              + worker
-              + ": the lease was lost and the task went back to the queue"
-              + (t.state() == TaskState.LEASED ? " and to another worker" : ""));
+      throw TaskRejection.notLeasedTo(t, worker);
     }
     if (attempt != null && attempt != t.attempt()) {
-      throw new TaskRejection(
-          Kind.CONFLICT,
-          "attempt "
-              + attempt
-              + " of task "
-              + id
-              + " is over; the current attempt is "
-              + t.attempt());
+      throw TaskRejection.attemptOver(t, attempt);
     }
     return t;
   }
@@ -394,19 +376,7 @@ final class TaskQueue {
   private Task lose(Task t, String note) {
     Instant now = clock.instant();
     if (t.attempt() >= t.maxAttempts()) {
-      List<String> all = new ArrayList<>(t.history());
-      all.add(note);
-      Task done =
-          t.failed(
-              now,
-              Failure.ATTEMPTS_EXHAUSTED,
-              note,
-              "task "
-                  + t.id()
-                  + " failed after "
-                  + t.attempt()
-                  + (t.attempt() == 1 ? " attempt: " : " attempts: ")
-                  + String.join("; ", all));
+      Task done = t.exhausted(now, note);
       finish(done);
       return done;
     }

@@ -5,6 +5,7 @@ import io.rma.coordinator.pool.Pool;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -98,6 +99,10 @@ final class TaskSweep implements AutoCloseable {
         }
       }
       swept.removed().forEach(journal::delete);
+      Instant purge = queue.purgeDue();
+      if (purge != null) {
+        journal.purge(purge);
+      }
     } finally {
       lock.unlock();
     }
