@@ -83,7 +83,7 @@ public final class TaskBench {
   void run() throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put("RMA_TASK_QUEUE_CAPACITY", opts.getOrDefault("capacity", "10000"));
-    env.put("RMA_TASK_RETAIN_MAX", "200000");
+    env.put("RMA_TASK_MEMORY_MIB", opts.getOrDefault("memory-mib", "256"));
     if (opts.containsKey("db")) {
       env.put("DATABASE_PATH", opts.get("db"));
     }

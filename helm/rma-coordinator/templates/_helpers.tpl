@@ -102,7 +102,6 @@ Helm reads YAML numbers as floats: whole numbers are printed without an exponent
   "taskMaxLease" "RMA_TASK_MAX_LEASE"
   "taskQueueTimeout" "RMA_TASK_QUEUE_TIMEOUT"
   "taskRetention" "RMA_TASK_RETENTION"
-  "taskRetainMax" "RMA_TASK_RETAIN_MAX"
   "taskResultWait" "RMA_TASK_RESULT_WAIT"
   "taskMaxPollWait" "RMA_TASK_MAX_POLL_WAIT"
   "taskMaxPollBatch" "RMA_TASK_MAX_POLL_BATCH"

@@ -14,6 +14,8 @@ import io.rma.coordinator.security.WorkerAuthMode;
 import io.rma.coordinator.tasks.TaskSettings;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,6 +37,7 @@ import java.util.regex.Pattern;
  * naming the setting.
  */
 public final class ConfigLoader {
+  private static final Logger LOG = System.getLogger(ConfigLoader.class.getName());
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Pattern SHORT_DURATION =
       Pattern.compile("^(\\d+)(ms|s|m|h|d)$", Pattern.CASE_INSENSITIVE);
@@ -49,15 +52,16 @@ public final class ConfigLoader {
   private static final Path SERVICE_ACCOUNT_NAMESPACE =
       Path.of("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
 
-  private static final System.Logger LOG = System.getLogger(ConfigLoader.class.getName());
-
   /** Settings that no longer exist, and why: given anyway, they are a warning, not a failure. */
   private static final Map<String, String> RETIRED =
       Map.of(
           "EVENT_LOOPS",
           "inference is served by Helidon's web server alone (docs/routing.md)",
           "INFERENCE_FAST_PATH",
-          "inference is served by Helidon's web server alone (docs/routing.md)");
+          "inference is served by Helidon's web server alone (docs/routing.md)",
+          "TASK_RETAIN_MAX",
+          "finished tasks stay for RMA_TASK_RETENTION, within the memory budget"
+              + " RMA_TASK_MEMORY_MIB (docs/tasks.md)");
 
   private final Map<String, String> env;
   private final JsonNode file;
@@ -93,8 +97,7 @@ public final class ConfigLoader {
         (name, why) -> {
           if (text(name) != null) {
             LOG.log(
-                System.Logger.Level.WARNING,
-                "RMA_" + name + " is no longer a setting and is ignored: " + why);
+                Level.WARNING, "RMA_" + name + " is no longer a setting and is ignored: " + why);
           }
         });
     Duration heartbeat =
@@ -314,7 +317,6 @@ public final class ConfigLoader {
               setting("TASK_QUEUE_TIMEOUT", ConfigLoader::duration, d.queueTimeout())),
           positive(
               "TASK_RETENTION", setting("TASK_RETENTION", ConfigLoader::duration, d.retention())),
-          setting("TASK_RETAIN_MAX", Integer::parseInt, d.retainMax()),
           positive(
               "TASK_RESULT_WAIT",
               setting("TASK_RESULT_WAIT", ConfigLoader::duration, d.resultWait())),

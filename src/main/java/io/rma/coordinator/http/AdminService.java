@@ -11,6 +11,7 @@ import io.rma.coordinator.api.v1alpha1.RMAWorkerStatus;
 import io.rma.coordinator.api.v1alpha1.WorkerPhase;
 import io.rma.coordinator.pool.Pool;
 import io.rma.coordinator.pool.WorkerView;
+import io.rma.coordinator.tasks.PullDispatcher;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.ToIntFunction;
 
 /**
@@ -35,19 +37,28 @@ public final class AdminService implements HttpService {
   private final String mode;
   private final AdminAuth auth;
   private final ToIntFunction<String> inFlight;
+  private final PullDispatcher tasks;
 
   public AdminService(Pool pool, String mode, AdminAuth auth) {
-    this(pool, mode, auth, null);
+    this(pool, mode, auth, null, null);
   }
 
   /**
+   * @param tasks the pull-worker task queue, whose journal's health {@code /health} reports (null:
+   *     none)
    * @param inFlight requests the coordinator has in flight to a worker, by name; null while routing
    *     does not tell (the answers then carry {@code "in_flight": null})
    */
-  public AdminService(Pool pool, String mode, AdminAuth auth, ToIntFunction<String> inFlight) {
+  public AdminService(
+      Pool pool,
+      String mode,
+      AdminAuth auth,
+      PullDispatcher tasks,
+      ToIntFunction<String> inFlight) {
     this.pool = pool;
     this.mode = mode;
     this.auth = auth;
+    this.tasks = tasks;
     this.inFlight = inFlight;
   }
 
@@ -141,13 +152,24 @@ public final class AdminService implements HttpService {
   private void health(ServerRequest req, ServerResponse res) {
     List<WorkerView> all = pool.workers();
     long healthy = all.stream().filter(v -> v.phase() == WorkerPhase.Healthy).count();
+    boolean storeReady = pool.store().ready();
+    Optional<String> storeProblem = pool.store().problem();
+    Optional<String> taskProblem = tasks == null ? Optional.empty() : tasks.problem();
+    boolean writes = storeReady && storeProblem.isEmpty() && taskProblem.isEmpty();
     Map<String, Object> answer = new LinkedHashMap<>();
-    answer.put(
-        "status", !pool.store().ready() ? "unhealthy" : healthy > 0 ? "healthy" : "degraded");
+    answer.put("status", !writes ? "unhealthy" : healthy > 0 ? "healthy" : "degraded");
     answer.put("total_workers", all.size());
     answer.put("healthy_workers", healthy);
     answer.put("store", pool.store().kind());
-    answer.put("store_ready", pool.store().ready());
+    answer.put("store_ready", storeReady && storeProblem.isEmpty());
+    storeProblem.ifPresent(p -> answer.put("store_error", p));
+    if (tasks != null) {
+      Map<String, Object> journal = new LinkedHashMap<>();
+      journal.put("store", tasks.durable() ? "sqlite" : "memory");
+      journal.put("ready", taskProblem.isEmpty());
+      taskProblem.ifPresent(p -> journal.put("error", p));
+      answer.put("task_journal", journal);
+    }
     answer.put("mode", mode);
     answer.put("timestamp", pool.clock().instant().toString());
     answer.putAll(originalHealth(all));

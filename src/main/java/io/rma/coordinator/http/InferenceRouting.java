@@ -85,6 +85,11 @@ public final class InferenceRouting implements AutoCloseable {
         .register("/api/service", serviceProxy);
   }
 
+  /** Requests open to each worker (the admin API shows them). */
+  public InFlight inFlight() {
+    return inFlight;
+  }
+
   /** The ejection record (for tests and diagnostics). */
   public OutlierEjection ejection() {
     return ejection;

@@ -120,11 +120,14 @@ public final class TaskClientService implements HttpService {
 
     Task task;
     try {
-      if ((key.isEmpty() || tasks.byIdempotencyKey(key.get()).isEmpty())
-          && !tasks.hasPullWorkers(name, model)) {
+      // The pool first: a key's lookup may read the database file.
+      if (!tasks.hasPullWorkers(name, model)
+          && (key.isEmpty() || tasks.byIdempotencyKey(key.get()).isEmpty())) {
         return false;
       }
       task = tasks.submit(name, route, model, request, key);
+    } catch (StoreException e) {
+      throw storeUnavailable("the task could not be stored, so it was not accepted", e);
     } catch (TaskRejection e) {
       if (e.kind() != TaskRejection.Kind.QUEUE_FULL) {
         throw new ApiException(e.kind().status(), e.getMessage());
@@ -174,7 +177,7 @@ public final class TaskClientService implements HttpService {
       } else if (e.getCause() instanceof TaskRejection r) {
         throw new ApiException(r.kind().status(), r.getMessage());
       } else if (e.getCause() instanceof StoreException s) {
-        throw s;
+        throw storeUnavailable("the task could not be stored, so it was not accepted", s);
       } else {
         throw new IllegalStateException(e.getCause());
       }
@@ -204,6 +207,18 @@ public final class TaskClientService implements HttpService {
       task = tasks.task(id).orElse(task);
     }
     JsonBodies.ok(res, view(task));
+  }
+
+  /**
+   * 503 for a write the task store refused (a full disk, an I/O error): nothing of it is stored, so
+   * the caller may send it again. Logged by the store, once per outage, not per request.
+   */
+  static ApiException storeUnavailable(String what, StoreException e) {
+    return new ApiException(
+        503,
+        what + ": " + e.getMessage() + "; send it again later",
+        Map.of("retry_after", 1),
+        "store_unavailable");
   }
 
   private Duration limit() {

@@ -9,6 +9,7 @@ import io.helidon.webserver.http.ServerResponse;
 import io.rma.coordinator.api.v1alpha1.RMAWorker;
 import io.rma.coordinator.api.v1alpha1.WorkerPhase;
 import io.rma.coordinator.pool.Pool;
+import io.rma.coordinator.pool.StoreException;
 import io.rma.coordinator.pool.WorkerView;
 import io.rma.coordinator.tasks.PullDispatcher;
 import io.rma.coordinator.tasks.Task;
@@ -178,6 +179,9 @@ public final class TaskWorkerService implements HttpService {
       }
     } catch (TaskRejection e) {
       throw new ApiException(e.kind().status(), e.getMessage());
+    } catch (StoreException e) {
+      throw TaskClientService.storeUnavailable(
+          "the answer could not be stored, so it was not accepted", e);
     }
     JsonBodies.ok(res, answer);
   }

@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -20,13 +21,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * The file is also readable with the stock {@code sqlite3} shell when something needs looking into.
  *
  * <p>One connection, used under this object's lock: writes are rare (registrations, phase changes,
- * a slow keepalive), never one per heartbeat.
+ * a slow keepalive), never one per heartbeat. Each write is one statement in auto-commit mode: when
+ * it fails (a full disk, an I/O error, a lock held too long) SQLite has undone it, nothing of it is
+ * stored, and the next write starts afresh. Failures make the store unready ({@link WriteHealth})
+ * until a write goes through again.
  */
 public final class SqliteWorkerRepository implements AutoCloseable {
   private final Connection connection;
   private final AtomicLong writes = new AtomicLong();
+  private final WriteHealth health;
 
   public SqliteWorkerRepository(Path file) {
+    health = new WriteHealth("the workers table of " + file);
     try {
       connection = SqliteFiles.open(file);
       try (Statement s = connection.createStatement()) {
@@ -65,7 +71,9 @@ public final class SqliteWorkerRepository implements AutoCloseable {
       p.setLong(3, System.currentTimeMillis());
       p.executeUpdate();
       writes.incrementAndGet();
+      health.succeeded();
     } catch (SQLException e) {
+      health.failed(e);
       throw new StoreException("cannot save worker " + name + ": " + e.getMessage(), e);
     }
   }
@@ -76,7 +84,9 @@ public final class SqliteWorkerRepository implements AutoCloseable {
       p.setString(1, name);
       p.executeUpdate();
       writes.incrementAndGet();
+      health.succeeded();
     } catch (SQLException e) {
+      health.failed(e);
       throw new StoreException("cannot delete worker " + name + ": " + e.getMessage(), e);
     }
   }
@@ -86,8 +96,39 @@ public final class SqliteWorkerRepository implements AutoCloseable {
     return writes.get();
   }
 
+  /** Fault injection: see {@link SqliteFiles#simulateFull}. */
+  public synchronized void simulateFull(boolean full) {
+    try {
+      SqliteFiles.simulateFull(connection, full);
+    } catch (SQLException e) {
+      throw new StoreException("cannot limit the database: " + e.getMessage(), e);
+    }
+  }
+
+  /** True while the file is open and takes writes (readiness). */
   public synchronized boolean ready() {
-    return SqliteFiles.ready(connection);
+    health.probeIfDue(this::probe);
+    return health.ok() && SqliteFiles.ready(connection);
+  }
+
+  /** Why the file takes no writes, while it does not. */
+  public synchronized Optional<String> problem() {
+    return health
+        .problem()
+        .or(
+            () ->
+                SqliteFiles.ready(connection)
+                    ? Optional.empty()
+                    : Optional.of("the database file does not answer"));
+  }
+
+  private synchronized void probe() {
+    try {
+      SqliteFiles.probe(connection, "workers");
+      health.succeeded();
+    } catch (SQLException e) {
+      health.failed(e);
+    }
   }
 
   @Override

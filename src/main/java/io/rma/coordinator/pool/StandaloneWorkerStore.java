@@ -128,6 +128,11 @@ public final class StandaloneWorkerStore implements WorkerStore {
   }
 
   @Override
+  public Optional<String> problem() {
+    return repository == null ? Optional.empty() : repository.problem();
+  }
+
+  @Override
   public void close() {
     if (repository != null) {
       repository.close();

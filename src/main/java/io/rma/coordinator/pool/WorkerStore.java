@@ -44,6 +44,11 @@ public interface WorkerStore extends AutoCloseable {
     return true;
   }
 
+  /** Why the store takes no writes now (for readiness and the admin API); empty when it does. */
+  default Optional<String> problem() {
+    return ready() ? Optional.empty() : Optional.of("the " + kind() + " store is not ready");
+  }
+
   @Override
   default void close() {}
 }

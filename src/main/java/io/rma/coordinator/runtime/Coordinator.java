@@ -29,6 +29,7 @@ import io.rma.coordinator.http.RootService;
 import io.rma.coordinator.http.Router;
 import io.rma.coordinator.http.ServerProtocol;
 import io.rma.coordinator.http.TaskClientService;
+import io.rma.coordinator.http.TaskMetrics;
 import io.rma.coordinator.http.TaskWorkerService;
 import io.rma.coordinator.http.WorkerAuthenticator;
 import io.rma.coordinator.pool.HealthLoop;
@@ -49,6 +50,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -127,7 +129,9 @@ public final class Coordinator implements AutoCloseable {
         new WorkerStatusPolicy(
             new TierPolicy(config.tiers()), new ServiceAssignmentPolicy(config.catalogue()));
     this.pool = new Pool(store, new Heartbeats(), phases, clock);
-    this.tasks = new PullDispatcher(config.tasks(), pool, taskFile);
+    TaskMetrics taskMetrics = new TaskMetrics(config.catalogue());
+    this.tasks = new PullDispatcher(config.tasks(), pool, taskFile, taskMetrics);
+    taskMetrics.bind(tasks);
     this.loop = new HealthLoop(pool, phases, statuses, config.health(), tasks.completions());
     this.taskClients = new TaskClientService(tasks, config.catalogue(), config.maxBodyBytes());
     this.inference =
@@ -218,7 +222,14 @@ public final class Coordinator implements AutoCloseable {
                 pool, phases, auth, config.health().heartbeatInterval(), config.maxBodyBytes()),
             new TaskWorkerService(tasks, pool, auth, config.maxBodyBytes()))
         .register("/api/inference", taskClients)
-        .register("/api/admin", new AdminService(pool, mode, new AdminAuth(security.adminToken())));
+        .register(
+            "/api/admin",
+            new AdminService(
+                pool,
+                mode,
+                new AdminAuth(security.adminToken()),
+                tasks,
+                inference.inFlight()::count));
     limitInference(routing);
     inference.routing(routing);
   }
@@ -248,18 +259,28 @@ public final class Coordinator implements AutoCloseable {
         .addObserver(
             HealthObserver.builder()
                 .details(true)
-                .addCheck(
-                    () ->
-                        HealthCheckResponse.builder()
-                            .status(store.ready())
-                            .detail("store", store.kind())
-                            .detail("serving", serving.getAsBoolean())
-                            .build(),
-                    HealthCheckType.READINESS,
-                    "store")
+                .addCheck(this::readiness, HealthCheckType.READINESS, "store")
                 .build())
         .addObserver(MetricsObserver.create())
         .build();
+  }
+
+  /**
+   * DOWN while the worker store or the task journal cannot write, with the reason as a detail. A
+   * standby stays UP (with {@code serving: false}): see docs/kubernetes.md.
+   */
+  private HealthCheckResponse readiness() {
+    Optional<String> storeProblem = store.problem();
+    Optional<String> taskProblem = tasks.problem();
+    HealthCheckResponse.Builder r =
+        HealthCheckResponse.builder()
+            .status(store.ready() && storeProblem.isEmpty() && taskProblem.isEmpty())
+            .detail("store", store.kind())
+            .detail("tasks", tasks.durable() ? "sqlite" : "memory")
+            .detail("serving", serving.getAsBoolean());
+    storeProblem.ifPresent(p -> r.detail("store_error", p));
+    taskProblem.ifPresent(p -> r.detail("tasks_error", p));
+    return r.build();
   }
 
   /** Starts the HTTP server on {@code port} (0 = any free port) and the health loop. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rma.coordinator.pool.SqliteFiles;
 import io.rma.coordinator.pool.StoreException;
+import io.rma.coordinator.pool.WriteHealth;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -15,6 +16,7 @@ import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The tasks table in standalone mode's database file ({@code DATABASE_PATH}), next to the workers
@@ -22,7 +24,10 @@ import java.util.List;
  * in WAL mode the two take turns writing, and worker writes are rare.
  *
  * <p>Same durability settings as the workers table ({@code synchronous=FULL}): a batch is on disk
- * when {@link #write} returns. Only {@link TaskJournal}'s writer thread calls {@link #write}.
+ * when {@link #write} returns, and none of it when it throws; the next batch starts a clean
+ * transaction either way ({@link SqliteFiles#transaction}). Failures make the journal unready
+ * ({@link WriteHealth}) until a write goes through again. Only {@link TaskJournal}'s writer thread
+ * calls {@link #write}.
  */
 public final class SqliteTaskRepository implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,8 +41,11 @@ public final class SqliteTaskRepository implements AutoCloseable {
   private final PreparedStatement upsert;
   private final PreparedStatement update;
   private final PreparedStatement delete;
+  private final PreparedStatement purge;
+  private final WriteHealth health;
 
   public SqliteTaskRepository(Path file) {
+    health = new WriteHealth("the tasks table of " + file);
     try {
       connection = SqliteFiles.open(file);
       try (Statement s = connection.createStatement()) {
@@ -66,8 +74,14 @@ public final class SqliteTaskRepository implements AutoCloseable {
                 + " error TEXT,"
                 + " history TEXT NOT NULL,"
                 + " bytes INTEGER NOT NULL)");
+        // Lookups of tasks memory let go (the budget), and forgetting them after their retention.
+        s.execute(
+            "CREATE INDEX IF NOT EXISTS rma_tasks_by_key ON rma_tasks(idempotency_key)"
+                + " WHERE idempotency_key IS NOT NULL");
+        s.execute(
+            "CREATE INDEX IF NOT EXISTS rma_tasks_by_finish ON rma_tasks(finished_at)"
+                + " WHERE finished_at IS NOT NULL");
       }
-      connection.setAutoCommit(false);
       upsert =
           connection.prepareStatement(
               "INSERT OR REPLACE INTO rma_tasks ("
@@ -81,6 +95,9 @@ public final class SqliteTaskRepository implements AutoCloseable {
                   + " finished_at = ?, result = ?, status_code = ?, completed_by = ?, failure = ?,"
                   + " error = ?, history = ?, bytes = ? WHERE id = ?");
       delete = connection.prepareStatement("DELETE FROM rma_tasks WHERE id = ?");
+      purge =
+          connection.prepareStatement(
+              "DELETE FROM rma_tasks WHERE finished_at IS NOT NULL AND finished_at < ?");
     } catch (SQLException | java.io.IOException e) {
       throw new StoreException("cannot open database " + file + ": " + e.getMessage(), e);
     }
@@ -88,13 +105,82 @@ public final class SqliteTaskRepository implements AutoCloseable {
 
   /** Every task in the file. */
   public synchronized List<Task> loadAll() {
-    List<Task> out = new ArrayList<>();
-    try (Statement s = connection.createStatement();
-        ResultSet rs = s.executeQuery("SELECT " + COLUMNS + " FROM rma_tasks ORDER BY seq")) {
-      while (rs.next()) {
-        out.add(read(rs));
+    return select("SELECT " + COLUMNS + " FROM rma_tasks ORDER BY seq", p -> {});
+  }
+
+  /**
+   * What the coordinator holds at start: every queued and leased task, then the finished ones that
+   * finished after {@code finishedAfter}, newest first, while all of them together take no more
+   * than {@code budget} ({@link Task#footprint()}).
+   */
+  synchronized TaskJournal.Loaded load(Instant finishedAfter, long budget) {
+    List<Task> out =
+        new ArrayList<>(
+            select(
+                "SELECT " + COLUMNS + " FROM rma_tasks WHERE finished_at IS NULL ORDER BY seq",
+                p -> {}));
+    long held = out.stream().mapToLong(Task::footprint).sum();
+    Instant moreUntil = null;
+    try (PreparedStatement p =
+        connection.prepareStatement(
+            "SELECT "
+                + COLUMNS
+                + " FROM rma_tasks WHERE finished_at > ? ORDER BY finished_at DESC, seq DESC")) {
+      p.setLong(1, finishedAfter.toEpochMilli());
+      try (ResultSet rs = p.executeQuery()) {
+        while (rs.next()) {
+          Task t = read(rs);
+          if (held + t.footprint() > budget) {
+            moreUntil = t.finishedAt();
+            break;
+          }
+          held += t.footprint();
+          out.add(t);
+        }
       }
-      connection.commit();
+      long maxSeq;
+      try (Statement s = connection.createStatement();
+          ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(seq), 0) FROM rma_tasks")) {
+        rs.next();
+        maxSeq = rs.getLong(1);
+      }
+      return new TaskJournal.Loaded(out, moreUntil, maxSeq);
+    } catch (SQLException | JsonProcessingException e) {
+      throw new StoreException("cannot read tasks: " + e.getMessage(), e);
+    }
+  }
+
+  /** The task with this id, if the file holds it. */
+  synchronized Optional<Task> byId(String id) {
+    return select("SELECT " + COLUMNS + " FROM rma_tasks WHERE id = ?", p -> p.setString(1, id))
+        .stream()
+        .findFirst();
+  }
+
+  /** The latest task with this idempotency key, if the file holds one. */
+  synchronized Optional<Task> byKey(String key) {
+    return select(
+            "SELECT "
+                + COLUMNS
+                + " FROM rma_tasks WHERE idempotency_key = ? ORDER BY seq DESC LIMIT 1",
+            p -> p.setString(1, key))
+        .stream()
+        .findFirst();
+  }
+
+  private interface Binder {
+    void bind(PreparedStatement p) throws SQLException;
+  }
+
+  private List<Task> select(String sql, Binder binder) {
+    List<Task> out = new ArrayList<>();
+    try (PreparedStatement p = connection.prepareStatement(sql)) {
+      binder.bind(p);
+      try (ResultSet rs = p.executeQuery()) {
+        while (rs.next()) {
+          out.add(read(rs));
+        }
+      }
       return out;
     } catch (SQLException | JsonProcessingException e) {
       throw new StoreException("cannot read tasks: " + e.getMessage(), e);
@@ -105,45 +191,97 @@ public final class SqliteTaskRepository implements AutoCloseable {
    * Writes new tasks whole, the new state of known ones, and deletes ids, in one transaction: all
    * of it is on disk when this returns.
    */
-  public synchronized void write(List<Task> insert, List<Task> change, List<String> remove) {
+  public void write(List<Task> insert, List<Task> change, List<String> remove) {
+    write(insert, change, remove, null);
+  }
+
+  /**
+   * Also forgets every finished task that finished before {@code purgeBefore} (when not null), in
+   * the same transaction.
+   */
+  public synchronized void write(
+      List<Task> insert, List<Task> change, List<String> remove, Instant purgeBefore) {
     try {
-      for (Task t : insert) {
-        bind(t);
-        upsert.addBatch();
-      }
-      for (Task t : change) {
-        bindChange(t);
-        update.addBatch();
-      }
-      for (String id : remove) {
-        delete.setString(1, id);
-        delete.addBatch();
-      }
-      if (!insert.isEmpty()) {
-        upsert.executeBatch();
-      }
-      if (!change.isEmpty()) {
-        update.executeBatch();
-      }
-      if (!remove.isEmpty()) {
-        delete.executeBatch();
-      }
-      connection.commit();
-    } catch (SQLException | JsonProcessingException e) {
-      try {
-        upsert.clearBatch();
-        update.clearBatch();
-        delete.clearBatch();
-        connection.rollback();
-      } catch (SQLException rollback) {
-        e.addSuppressed(rollback);
-      }
+      SqliteFiles.transaction(
+          connection,
+          () -> {
+            for (Task t : insert) {
+              bind(t);
+              upsert.addBatch();
+            }
+            for (Task t : change) {
+              bindChange(t);
+              update.addBatch();
+            }
+            for (String id : remove) {
+              delete.setString(1, id);
+              delete.addBatch();
+            }
+            if (!insert.isEmpty()) {
+              upsert.executeBatch();
+            }
+            if (!change.isEmpty()) {
+              update.executeBatch();
+            }
+            if (!remove.isEmpty()) {
+              delete.executeBatch();
+            }
+            if (purgeBefore != null) {
+              purge.setLong(1, purgeBefore.toEpochMilli());
+              purge.executeUpdate();
+            }
+          });
+      health.succeeded();
+    } catch (SQLException e) {
+      clearBatches(e);
+      health.failed(e);
       throw new StoreException("cannot save tasks: " + e.getMessage(), e);
     }
   }
 
+  private void clearBatches(SQLException cause) {
+    try {
+      upsert.clearBatch();
+      update.clearBatch();
+      delete.clearBatch();
+    } catch (SQLException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  /** Fault injection: see {@link SqliteFiles#simulateFull}. */
+  public synchronized void simulateFull(boolean full) {
+    try {
+      SqliteFiles.simulateFull(connection, full);
+    } catch (SQLException e) {
+      throw new StoreException("cannot limit the database: " + e.getMessage(), e);
+    }
+  }
+
+  /** True while the file is open and takes writes. */
   public synchronized boolean ready() {
-    return SqliteFiles.ready(connection);
+    health.probeIfDue(this::probe);
+    return health.ok() && SqliteFiles.ready(connection);
+  }
+
+  /** Why the file takes no writes, while it does not. */
+  public synchronized Optional<String> problem() {
+    return health
+        .problem()
+        .or(
+            () ->
+                SqliteFiles.ready(connection)
+                    ? Optional.empty()
+                    : Optional.of("the database file does not answer"));
+  }
+
+  private synchronized void probe() {
+    try {
+      SqliteFiles.probe(connection, "tasks");
+      health.succeeded();
+    } catch (SQLException e) {
+      health.failed(e);
+    }
   }
 
   @Override
@@ -152,6 +290,7 @@ public final class SqliteTaskRepository implements AutoCloseable {
       upsert.close();
       update.close();
       delete.close();
+      purge.close();
       connection.close();
     } catch (SQLException e) {
       throw new StoreException("cannot close database: " + e.getMessage(), e);

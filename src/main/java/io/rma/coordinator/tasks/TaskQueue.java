@@ -1,29 +1,24 @@
 package io.rma.coordinator.tasks;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.rma.coordinator.tasks.TaskRejection.Kind;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
-import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Predicate;
 
 /**
  * The rules of the task queue, with no threads, I/O or HTTP, driven by a {@link Clock}: one queue
- * per service, leases with deadlines, attempts, results taken only from the lease holder of the
- * current attempt, idempotency keys and retention of finished tasks.
+ * per service ({@link ServiceQueues}), leases with deadlines, attempts, results taken only from the
+ * lease holder of the current attempt, idempotency keys ({@link HeldTasks}) and retention of
+ * finished tasks ({@link Retention}).
  *
  * <p>Not thread-safe: {@link PullDispatcher} calls it under one lock. Every method that changes a
  * task returns the new snapshot(s), which the dispatcher journals and announces.
@@ -37,27 +32,24 @@ final class TaskQueue {
 
   private final TaskSettings settings;
   private final Clock clock;
-  private final Map<String, Task> tasks = new HashMap<>();
-
-  /** Per service, queued task ids by submission order. */
-  private final Map<String, TreeMap<Long, String>> queues = new HashMap<>();
-
+  private final HeldTasks tasks = new HeldTasks();
+  private final ServiceQueues queues = new ServiceQueues();
   private final Set<String> leased = new LinkedHashSet<>();
-
-  /** Finished task ids, in the order they finished: retention drops from the head. */
-  private final ArrayDeque<String> finished = new ArrayDeque<>();
-
-  private final Map<String, String> byKey = new HashMap<>();
+  private final Retention retention;
   private long nextSeq = 1;
 
-  /** Sum of {@link Task#bytes()} of every task held. */
-  private long heldBytes;
-
-  private final List<String> forgotten = new ArrayList<>();
-
+  /** Memory only, reporting nothing (the rules' tests). */
   TaskQueue(TaskSettings settings, Clock clock) {
+    this(settings, clock, false, TaskEvents.NONE);
+  }
+
+  /**
+   * @param file whether a database file keeps finished tasks that memory lets go
+   */
+  TaskQueue(TaskSettings settings, Clock clock, boolean file, TaskEvents events) {
     this.settings = settings;
     this.clock = clock;
+    this.retention = new Retention(settings, tasks, file, events);
   }
 
   TaskSettings settings() {
@@ -82,83 +74,54 @@ final class TaskQueue {
     if (key != null) {
       Optional<Task> existing = byKey(key);
       if (existing.isPresent()) {
-        if (!existing.get().requestDigest().equals(digest)) {
-          throw new TaskRejection(
-              Kind.KEY_REUSED,
-              "Idempotency-Key "
-                  + key
-                  + " already names task "
-                  + existing.get().id()
-                  + ", which was submitted with a different request");
-        }
+        sameRequest(key, existing.get(), digest);
         return new Submitted(existing.get(), false);
       }
     }
-    TreeMap<Long, String> queue = queues.computeIfAbsent(service, s -> new TreeMap<>());
-    if (queue.size() >= settings.queueCapacity()) {
-      throw new TaskRejection(
-          Kind.QUEUE_FULL,
-          "the queue of service "
-              + service
-              + " is full ("
-              + settings.queueCapacity()
-              + " tasks waiting); try again later",
-          settings.retryAfter());
+    if (queues.size(service) >= settings.queueCapacity()) {
+      throw TaskRejection.queueFull(service, settings);
     }
-    // Finished results give way to new work when memory runs short.
-    while (heldBytes + size > settings.maxBytes()) {
-      if (forgetOldestFinished() == null) {
-        break;
-      }
-    }
-    if (heldBytes + size > settings.maxBytes()) {
-      throw new TaskRejection(
-          Kind.QUEUE_FULL,
-          "queued and running tasks hold "
-              + heldBytes / 1024
-              + " KiB of requests, the most the coordinator keeps is "
-              + settings.maxBytes() / 1024
-              + " KiB; try again later",
-          settings.retryAfter());
-    }
-    Instant now = clock.instant();
     Task task =
-        new Task(
+        Task.queued(
             UUID.randomUUID().toString(),
-            nextSeq++,
+            nextSeq,
             service,
             route,
             model,
             request,
             key,
             digest,
-            TaskState.QUEUED,
-            0,
             settings.maxAttempts(),
-            null,
-            null,
-            now,
-            now,
-            null,
-            null,
-            0,
-            null,
-            null,
-            null,
-            List.of(),
+            clock.instant(),
             size);
-    tasks.put(task.id(), task);
-    heldBytes += size;
-    queue.put(task.seq(), task.id());
-    if (key != null) {
-      byKey.put(key, task.id());
+    // Finished tasks give way to new work when memory runs short.
+    while (tasks.bytes() + task.footprint() > settings.maxBytes()) {
+      if (!retention.makeRoom(task.createdAt())) {
+        break;
+      }
     }
+    if (tasks.bytes() + task.footprint() > settings.maxBytes()) {
+      throw TaskRejection.memoryFull(tasks.bytes(), settings);
+    }
+    nextSeq++;
+    tasks.put(task);
+    queues.add(task);
     return new Submitted(task, true);
   }
 
   Optional<Task> byKey(String key) {
-    String id = byKey.get(key);
-    return id == null ? Optional.empty() : Optional.ofNullable(tasks.get(id));
+    return tasks.byKey(key);
+  }
+
+  /**
+   * Checks that a key already seen is sent with the same request.
+   *
+   * @throws TaskRejection KEY_REUSED when it names a task for a different request
+   */
+  static void sameRequest(String key, Task existing, String digest) {
+    if (!existing.requestDigest().equals(digest)) {
+      throw TaskRejection.keyReused(key, existing);
+    }
   }
 
   /**
@@ -169,25 +132,7 @@ final class TaskQueue {
   List<Task> lease(String worker, Collection<String> services, Collection<String> models, int max) {
     List<Task> out = new ArrayList<>();
     while (out.size() < max) {
-      Task best = null;
-      for (String service : services) {
-        TreeMap<Long, String> queue = queues.get(service);
-        if (queue == null) {
-          continue;
-        }
-        for (String id : queue.values()) {
-          Task t = tasks.get(id);
-          if (serves(models, t)) {
-            if (best == null || t.seq() < best.seq()) {
-              best = t;
-            }
-            break;
-          }
-          if (best != null && t.seq() > best.seq()) {
-            break;
-          }
-        }
-      }
+      Task best = queues.oldest(services, models, tasks);
       if (best == null) {
         break;
       }
@@ -202,9 +147,9 @@ final class TaskQueue {
     if (t == null || t.state() != TaskState.QUEUED) {
       throw new IllegalStateException("task " + queuedTask.id() + " is not queued");
     }
-    queues.get(t.service()).remove(t.seq());
+    queues.remove(t);
     Task l = t.leased(worker, clock.instant().plus(settings.lease()));
-    tasks.put(l.id(), l);
+    tasks.put(l);
     leased.add(l.id());
     return l;
   }
@@ -252,7 +197,7 @@ final class TaskQueue {
   Task extend(String id, String worker, Integer attempt, Duration by) {
     Task t = held(id, worker, attempt);
     Task next = t.extended(clock.instant().plus(by));
-    tasks.put(id, next);
+    tasks.put(next);
     return next;
   }
 
@@ -275,15 +220,37 @@ final class TaskQueue {
   }
 
   /**
-   * Forgets a task that was never acknowledged (its durable write failed), if nobody took it yet.
+   * Forgets a task that was never acknowledged (its insert failed), wherever it is now: a worker
+   * that took it meanwhile gets 404 for its answer.
    */
-  boolean discard(String id) {
-    Task t = tasks.get(id);
-    if (t == null || t.state() != TaskState.QUEUED || t.attempt() != 0) {
+  void withdraw(String id) {
+    Task t = tasks.remove(id);
+    if (t != null) {
+      queues.remove(t);
+      leased.remove(id);
+      retention.unfinish(id);
+    }
+  }
+
+  /**
+   * Undoes a change whose write failed, if nothing changed the task since: {@code changed} is still
+   * its snapshot. The task is {@code before} again (leased to the same worker).
+   */
+  boolean revert(Task changed, Task before) {
+    if (tasks.get(changed.id()) != changed || before == null) {
       return false;
     }
-    queues.get(t.service()).remove(t.seq());
-    remove(t);
+    if (changed.state().finished()) {
+      retention.unfinish(changed.id());
+    } else if (changed.state() == TaskState.QUEUED) {
+      queues.remove(changed);
+    }
+    tasks.put(before);
+    if (before.state() == TaskState.LEASED) {
+      leased.add(before.id());
+    } else {
+      leased.remove(before.id());
+    }
     return true;
   }
 
@@ -307,107 +274,58 @@ final class TaskQueue {
         changed.add(lose(t, where + "no result before the lease ran out at " + t.leaseDeadline()));
       }
     }
-    Instant cutoff = now.minus(settings.queueTimeout());
-    for (TreeMap<Long, String> queue : queues.values()) {
-      List<Task> expired = new ArrayList<>();
-      // Submission order is creation order, and a task entered the queue no earlier than it was
-      // created: past the first task created after the cutoff, none can have waited too long.
-      // The scan stays short however long the queue is (it runs under the dispatcher's lock).
-      for (String id : queue.values()) {
-        Task t = tasks.get(id);
-        if (t.createdAt().isAfter(cutoff)) {
-          break;
-        }
-        if (!t.queuedAt().isAfter(cutoff)) {
-          expired.add(t);
-        }
-      }
-      for (Task t : expired) {
-        queue.remove(t.seq());
-        Task done =
-            t.failed(
-                now,
-                Failure.NOT_PICKED_UP,
-                null,
-                "task "
-                    + t.id()
-                    + ": no pull worker of service "
-                    + t.service()
-                    + (t.model() == null ? "" : " serving model " + t.model())
-                    + " took it within "
-                    + settings.queueTimeout().toSeconds()
-                    + "s"
-                    + (t.history().isEmpty() ? "" : " (" + String.join("; ", t.history()) + ")"));
-        finish(done);
-        changed.add(done);
-      }
+    for (Task t : queues.waitingSince(now.minus(settings.queueTimeout()), tasks)) {
+      queues.remove(t);
+      Task done = t.notPickedUp(now, settings.queueTimeout());
+      finish(done);
+      changed.add(done);
     }
-    List<String> removed = new ArrayList<>(forgotten);
-    forgotten.clear();
-    while (!finished.isEmpty()) {
-      Task t = tasks.get(finished.peekFirst());
-      if (t == null) {
-        finished.pollFirst();
-        continue;
-      }
-      boolean expired = !t.finishedAt().plus(settings.retention()).isAfter(now);
-      if (!expired && finished.size() <= settings.retainMax() && heldBytes <= settings.maxBytes()) {
-        break;
-      }
-      finished.pollFirst();
-      remove(t);
-      removed.add(t.id());
-    }
-    return new Swept(changed, removed);
+    return new Swept(changed, retention.sweep(now));
+  }
+
+  /** Ids forgotten since the last call, for the journal. */
+  List<String> drainForgotten() {
+    return retention.drainForgotten();
+  }
+
+  /** The cutoff to forget finished tasks in the file that memory let go, when due; or null. */
+  Instant purgeDue() {
+    return retention.purgeDue(clock.instant());
+  }
+
+  /** Whether a finished task memory let go may still be in the file within its retention. */
+  boolean mayBeOnDisk() {
+    return retention.mayBeOnDisk(clock.instant());
+  }
+
+  /** Memory the tasks held take, about ({@link Task#footprint()}). */
+  long heldBytes() {
+    return tasks.bytes();
   }
 
   /**
-   * Forgets the oldest finished task to make room; null when none is left. The id is reported by
-   * the next {@link #sweep} (or {@link #drainForgotten}) so the file forgets it too.
+   * Puts tasks read back from the database file in place (at start).
+   *
+   * @param moreUntil the latest finish among finished tasks the file holds but memory does not (the
+   *     budget ran out), or null
    */
-  private String forgetOldestFinished() {
-    while (!finished.isEmpty()) {
-      Task t = tasks.get(finished.pollFirst());
-      if (t != null) {
-        remove(t);
-        forgotten.add(t.id());
-        return t.id();
-      }
-    }
-    return null;
-  }
-
-  /** Ids forgotten to make room since the last call, for the journal. */
-  List<String> drainForgotten() {
-    List<String> out = List.copyOf(forgotten);
-    forgotten.clear();
-    return out;
-  }
-
-  /** Memory held by requests and results. */
-  long heldBytes() {
-    return heldBytes;
-  }
-
-  /** Puts tasks read back from the database file in place (at start). */
-  void restore(Collection<Task> loaded) {
+  void restore(Collection<Task> loaded, Instant moreUntil) {
     List<Task> done = new ArrayList<>();
     for (Task t : loaded) {
-      tasks.put(t.id(), t);
-      heldBytes += t.bytes();
+      tasks.put(t);
       nextSeq = Math.max(nextSeq, t.seq() + 1);
-      if (t.idempotencyKey() != null) {
-        byKey.put(t.idempotencyKey(), t.id());
-      }
       switch (t.state()) {
-        case QUEUED ->
-            queues.computeIfAbsent(t.service(), s -> new TreeMap<>()).put(t.seq(), t.id());
+        case QUEUED -> queues.add(t);
         case LEASED -> leased.add(t.id());
         default -> done.add(t);
       }
     }
-    done.sort(Comparator.comparing(Task::finishedAt).thenComparing(Task::seq));
-    done.forEach(t -> finished.addLast(t.id()));
+    retention.restore(done, moreUntil);
+  }
+
+  /** The next submission number: restored finished tasks the budget left on disk count too. */
+  void seqAtLeast(long seq) {
+    nextSeq = Math.max(nextSeq, seq);
   }
 
   Optional<Task> get(String id) {
@@ -424,67 +342,32 @@ final class TaskQueue {
   }
 
   int queued(String service) {
-    TreeMap<Long, String> q = queues.get(service);
-    return q == null ? 0 : q.size();
+    return queues.size(service);
   }
 
   /** Tasks held now, by state. */
   Map<TaskState, Integer> counts() {
-    Map<TaskState, Integer> counts = new EnumMap<>(TaskState.class);
-    for (TaskState s : TaskState.values()) {
-      counts.put(s, 0);
-    }
-    tasks.values().forEach(t -> counts.merge(t.state(), 1, Integer::sum));
-    return counts;
+    return tasks.counts();
   }
 
   /** Queued tasks per service (services with none left out). */
   Map<String, Integer> queuedByService() {
-    Map<String, Integer> out = new TreeMap<>();
-    queues.forEach(
-        (s, q) -> {
-          if (!q.isEmpty()) {
-            out.put(s, q.size());
-          }
-        });
-    return out;
+    return queues.sizes();
   }
 
   private Task held(String id, String worker, Integer attempt) {
     Task t = tasks.get(id);
     if (t == null) {
-      throw new TaskRejection(
-          Kind.NOT_FOUND,
-          "no task "
-              + id
-              + ": unknown, or finished more than "
-              + settings.retention().toSeconds()
-              + "s ago");
+      throw TaskRejection.notFound(id, settings.retention());
     }
     if (t.state().finished()) {
-      throw new TaskRejection(
-          Kind.CONFLICT,
-          "task " + id + " is already " + t.state().wire() + "; this answer changes nothing");
+      throw TaskRejection.finished(t);
     }
     if (t.state() == TaskState.QUEUED || !worker.equals(t.leaseHolder())) {
-      throw new TaskRejection(
-          Kind.CONFLICT,
-          "task "
-              + id
-              + " is not leased to worker "
-              + worker
-              + ": the lease was lost and the task went back to the queue"
-              + (t.state() == TaskState.LEASED ? " and to another worker" : ""));
+      throw TaskRejection.notLeasedTo(t, worker);
     }
     if (attempt != null && attempt != t.attempt()) {
-      throw new TaskRejection(
-          Kind.CONFLICT,
-          "attempt "
-              + attempt
-              + " of task "
-              + id
-              + " is over; the current attempt is "
-              + t.attempt());
+      throw TaskRejection.attemptOver(t, attempt);
     }
     return t;
   }
@@ -493,19 +376,7 @@ final class TaskQueue {
   private Task lose(Task t, String note) {
     Instant now = clock.instant();
     if (t.attempt() >= t.maxAttempts()) {
-      List<String> all = new ArrayList<>(t.history());
-      all.add(note);
-      Task done =
-          t.failed(
-              now,
-              Failure.ATTEMPTS_EXHAUSTED,
-              note,
-              "task "
-                  + t.id()
-                  + " failed after "
-                  + t.attempt()
-                  + (t.attempt() == 1 ? " attempt: " : " attempts: ")
-                  + String.join("; ", all));
+      Task done = t.exhausted(now, note);
       finish(done);
       return done;
     }
@@ -513,26 +384,15 @@ final class TaskQueue {
   }
 
   private Task requeue(Task t) {
-    tasks.put(t.id(), t);
+    tasks.put(t);
     leased.remove(t.id());
-    queues.computeIfAbsent(t.service(), s -> new TreeMap<>()).put(t.seq(), t.id());
+    queues.add(t);
     return t;
   }
 
   private void finish(Task done) {
-    Task before = tasks.put(done.id(), done);
-    heldBytes += done.bytes() - (before == null ? 0 : before.bytes());
+    tasks.put(done);
     leased.remove(done.id());
-    finished.addLast(done.id());
-  }
-
-  private void remove(Task t) {
-    Task gone = tasks.remove(t.id());
-    if (gone != null) {
-      heldBytes -= gone.bytes();
-    }
-    if (t.idempotencyKey() != null && t.id().equals(byKey.get(t.idempotencyKey()))) {
-      byKey.remove(t.idempotencyKey());
-    }
+    retention.finished(done);
   }
 }

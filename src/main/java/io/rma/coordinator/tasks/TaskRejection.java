@@ -42,6 +42,73 @@ public final class TaskRejection extends RuntimeException {
     this.retryAfter = retryAfter;
   }
 
+  static TaskRejection queueFull(String service, TaskSettings settings) {
+    return new TaskRejection(
+        Kind.QUEUE_FULL,
+        "the queue of service "
+            + service
+            + " is full ("
+            + settings.queueCapacity()
+            + " tasks waiting); try again later",
+        settings.retryAfter());
+  }
+
+  static TaskRejection memoryFull(long held, TaskSettings settings) {
+    return new TaskRejection(
+        Kind.QUEUE_FULL,
+        "queued and running tasks hold "
+            + held / 1024
+            + " KiB, the most the coordinator keeps is "
+            + settings.maxBytes() / 1024
+            + " KiB (RMA_TASK_MEMORY_MIB); try again later",
+        settings.retryAfter());
+  }
+
+  static TaskRejection keyReused(String key, Task existing) {
+    return new TaskRejection(
+        Kind.KEY_REUSED,
+        "Idempotency-Key "
+            + key
+            + " already names task "
+            + existing.id()
+            + ", which was submitted with a different request");
+  }
+
+  static TaskRejection notFound(String id, Duration retention) {
+    return new TaskRejection(
+        Kind.NOT_FOUND,
+        "no task " + id + ": unknown, or finished more than " + retention.toSeconds() + "s ago");
+  }
+
+  /** An answer for a task that is over: it changes nothing. */
+  static TaskRejection finished(Task t) {
+    return new TaskRejection(
+        Kind.CONFLICT,
+        "task " + t.id() + " is already " + t.state().wire() + "; this answer changes nothing");
+  }
+
+  static TaskRejection notLeasedTo(Task t, String worker) {
+    return new TaskRejection(
+        Kind.CONFLICT,
+        "task "
+            + t.id()
+            + " is not leased to worker "
+            + worker
+            + ": the lease was lost and the task went back to the queue"
+            + (t.state() == TaskState.LEASED ? " and to another worker" : ""));
+  }
+
+  static TaskRejection attemptOver(Task t, int attempt) {
+    return new TaskRejection(
+        Kind.CONFLICT,
+        "attempt "
+            + attempt
+            + " of task "
+            + t.id()
+            + " is over; the current attempt is "
+            + t.attempt());
+  }
+
   public Kind kind() {
     return kind;
   }

@@ -10,14 +10,14 @@ import java.time.Duration;
  * @param lease how long a worker holds a task before it goes back to the queue
  * @param maxLease the longest lease a worker may ask for when it extends one
  * @param queueTimeout how long a task may wait with no worker taking it before it fails
- * @param retention how long a finished task and its result stay retrievable
- * @param retainMax finished tasks kept at most (the oldest go first past this)
+ * @param retention how long a finished task, its result and its idempotency key stay retrievable
  * @param resultWait how long a synchronous inference call waits for the result (then 504)
  * @param maxPollWait the longest a worker's {@code wait=} long poll may hold
  * @param maxPollBatch the most tasks one poll may take ({@code max=})
  * @param retryAfter what a refused client is told to wait ({@code Retry-After})
- * @param maxBytes memory for requests and results held; past it new tasks are refused (429) once no
- *     finished result is left to forget
+ * @param maxBytes the memory budget of the tasks held ({@link Task#footprint()}): finished tasks
+ *     leave memory first (for the database file when there is one, else for good), and once none is
+ *     left new tasks are refused (429)
  */
 public record TaskSettings(
     int queueCapacity,
@@ -26,7 +26,6 @@ public record TaskSettings(
     Duration maxLease,
     Duration queueTimeout,
     Duration retention,
-    int retainMax,
     Duration resultWait,
     Duration maxPollWait,
     int maxPollBatch,
@@ -34,9 +33,9 @@ public record TaskSettings(
     long maxBytes) {
 
   public TaskSettings {
-    if (queueCapacity < 1 || maxAttempts < 1 || retainMax < 0 || maxPollBatch < 1 || maxBytes < 1) {
+    if (queueCapacity < 1 || maxAttempts < 1 || maxPollBatch < 1 || maxBytes < 1) {
       throw new IllegalArgumentException(
-          "task queue capacity, attempts and poll batch must be at least 1");
+          "task queue capacity, attempts, poll batch and memory must be at least 1");
     }
   }
 
@@ -48,7 +47,6 @@ public record TaskSettings(
         Duration.ofHours(1),
         Duration.ofMinutes(5),
         Duration.ofMinutes(10),
-        10_000,
         Duration.ofSeconds(60),
         Duration.ofSeconds(30),
         32,

@@ -303,7 +303,6 @@ class HelmChartTest {
     assertThat(config.tasks().maxLease()).isEqualTo(Duration.ofHours(2));
     assertThat(config.tasks().queueTimeout()).isEqualTo(Duration.ofMinutes(7));
     assertThat(config.tasks().retention()).isEqualTo(Duration.ofMinutes(20));
-    assertThat(config.tasks().retainMax()).isEqualTo(2000);
     assertThat(config.tasks().resultWait()).isEqualTo(Duration.ofSeconds(90));
     assertThat(config.tasks().maxPollWait()).isEqualTo(Duration.ofSeconds(20));
     assertThat(config.tasks().maxPollBatch()).isEqualTo(8);

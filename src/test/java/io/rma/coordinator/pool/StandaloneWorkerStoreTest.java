@@ -1,6 +1,8 @@
 package io.rma.coordinator.pool;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.rma.coordinator.api.v1alpha1.RMAWorker;
 import io.rma.coordinator.api.v1alpha1.RMAWorkerSpec;
@@ -8,6 +10,7 @@ import io.rma.coordinator.api.v1alpha1.RMAWorkerStatus;
 import io.rma.coordinator.api.v1alpha1.WorkerPhase;
 import io.rma.coordinator.testing.MutableClock;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,6 +44,42 @@ class StandaloneWorkerStoreTest {
     try (StandaloneWorkerStore store = open()) {
       assertThat(store.list()).isEmpty();
     }
+  }
+
+  @Test
+  void aFullFileRefusesTheWriteKeepsMemoryAsStoredAndTakesWritesAgainWhenSpaceComesBack() {
+    SqliteWorkerRepository file = new SqliteWorkerRepository(dir.resolve("rma.db"));
+    try (StandaloneWorkerStore store = new StandaloneWorkerStore(file, "pool", clock)) {
+      store.save(new RMAWorker("small", new RMAWorkerSpec()));
+      file.simulateFull(true);
+      assertThatThrownBy(() -> store.save(big("refused")))
+          .isInstanceOf(StoreException.class)
+          .hasMessageContaining("full");
+      assertThat(store.get("refused")).isEmpty();
+      assertThat(store.ready()).isFalse();
+      assertThat(store.problem()).hasValueSatisfying(p -> assertThat(p).contains("full"));
+
+      file.simulateFull(false);
+      // Readiness comes back with no write of the caller's: the store tries a small one itself.
+      await().atMost(Duration.ofSeconds(10)).until(store::ready);
+      assertThat(store.problem()).isEmpty();
+      store.save(big("accepted"));
+    }
+    try (StandaloneWorkerStore store = open()) {
+      assertThat(store.list())
+          .extracting(w -> w.getMetadata().getName())
+          .containsExactlyInAnyOrder("small", "accepted");
+    }
+  }
+
+  /** A worker whose document is bigger than a page: storing it needs new pages. */
+  private static RMAWorker big(String name) {
+    RMAWorkerSpec spec = new RMAWorkerSpec();
+    spec.setModels(
+        java.util.stream.IntStream.range(0, 300)
+            .mapToObj(i -> "model-" + i + "-" + "m".repeat(20))
+            .toList());
+    return new RMAWorker(name, spec);
   }
 
   @Test

@@ -45,6 +45,11 @@ final class PullWorker {
         api, a.json().get("worker_id").asText(), a.json().get("worker_token").asText());
   }
 
+  /** The same worker (id and credential) talking to another coordinator, e.g. after a restart. */
+  PullWorker on(CoordinatorFixture other) {
+    return new PullWorker(other, id, token);
+  }
+
   static PullWorker register(CoordinatorFixture api, String... services) {
     return registerInMode(api, "pull", services);
   }

@@ -31,7 +31,6 @@ class TaskQueueTest {
             d.maxLease(),
             Duration.ofMinutes(5),
             Duration.ofMinutes(10),
-            3,
             d.resultWait(),
             d.maxPollWait(),
             d.maxPollBatch(),
@@ -219,7 +218,7 @@ class TaskQueueTest {
   }
 
   @Test
-  void finishedTasksAreForgottenAfterTheRetentionOrPastTheCap() {
+  void finishedTasksAreForgottenAfterTheRetention() {
     TaskQueue q = queue(10, 3);
     Task a = q.submit("rag", "/query", null, body("1"), "ka", "d", 10).task();
     q.lease("w", List.of("rag"), List.of(), 1);
@@ -230,15 +229,29 @@ class TaskQueueTest {
     assertThat(q.sweep(w -> false).removed()).containsExactly(a.id());
     assertThat(q.get(a.id())).isEmpty();
     assertThat(q.byKey("ka")).isEmpty();
+  }
 
-    // retainMax is 3 here: the oldest finished go first.
+  @Test
+  void theMemoryBudgetLetsTheOldestFinishedGoFirstAndOnlyThem() {
+    Task done = finishedTask(queue(10, 3));
+    // Room for three such tasks: five finished ones come down to the newest three.
+    TaskQueue q = queue(10, 3, 3 * done.footprint() + 10);
+    List<String> ids = new java.util.ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      Task t = submit(q, "rag", null);
-      q.lease("w", List.of("rag"), List.of(), 1);
-      q.complete(t.id(), "w", 1, body("1"), 200, 10);
+      ids.add(finishedTask(q).id());
     }
-    assertThat(q.sweep(w -> false).removed()).hasSize(2);
-    assertThat(q.counts().get(TaskState.COMPLETED)).isEqualTo(3);
+    Task live = submit(q, "rag", null);
+    List<String> removed = q.sweep(w -> false).removed();
+    assertThat(removed).containsExactly(ids.get(0), ids.get(1), ids.get(2));
+    assertThat(q.get(ids.get(4))).isPresent();
+    assertThat(q.get(live.id())).isPresent();
+    assertThat(q.heldBytes()).isLessThanOrEqualTo(3 * done.footprint() + 10);
+  }
+
+  private static Task finishedTask(TaskQueue q) {
+    Task t = submit(q, "rag", null);
+    q.lease("w", List.of("rag"), List.of(), 1);
+    return q.complete(t.id(), "w", 1, body("1"), 200, 10);
   }
 
   @Test
@@ -263,7 +276,7 @@ class TaskQueueTest {
     assertThat(leased.id()).isEqualTo(a.id());
 
     TaskQueue again = queue(10, 3);
-    again.restore(List.of(c, leased, b));
+    again.restore(List.of(c, leased, b), null);
     assertThat(again.leaseHolders()).containsExactly("w1");
     assertThat(again.lease("w2", List.of("rag"), List.of(), 5))
         .extracting(Task::id)
@@ -276,8 +289,10 @@ class TaskQueueTest {
 
   @Test
   void memoryForRequestsIsBoundedAndFinishedResultsGiveWayToNewWork() {
-    TaskQueue q = queue(100, 3, 100);
     JsonNode request = body("{\"q\": 1}");
+    Task probe = queue(100, 3).submit("rag", "/query", null, request, null, null, 40).task();
+    // Two such tasks and a bit fit; a third does not.
+    TaskQueue q = queue(100, 3, 3 * probe.footprint() - 1);
     Task a = q.submit("rag", "/query", null, request, null, null, 40).task();
     q.submit("rag", "/query", null, request, null, null, 40);
     assertThatThrownBy(() -> q.submit("rag", "/query", null, request, null, null, 40))
@@ -288,12 +303,23 @@ class TaskQueueTest {
               assertThat(e.getMessage()).contains("KiB");
             });
     q.lease("w", List.of("rag"), List.of(), 1);
-    q.complete(a.id(), "w", 1, body("1"), 200, 30);
-    assertThat(q.heldBytes()).isEqualTo(70);
-    // 70 + 40 > 100: the finished result is forgotten to make room.
-    q.submit("rag", "/query", null, request, null, null, 40);
+    Task done = q.complete(a.id(), "w", 1, body("1"), 200, 30);
+    assertThat(q.heldBytes()).isEqualTo(done.footprint() + probe.footprint());
+    // Not room enough with the finished result held: it is forgotten to make room.
+    Task c = q.submit("rag", "/query", null, request, null, null, 40).task();
     assertThat(q.drainForgotten()).containsExactly(a.id());
     assertThat(q.get(a.id())).isEmpty();
-    assertThat(q.heldBytes()).isEqualTo(80);
+    assertThat(q.heldBytes()).isEqualTo(2 * c.footprint());
+  }
+
+  @Test
+  void aTasksFootprintCountsItsBookkeepingStringsAndJson() {
+    TaskQueue q = queue(10, 3);
+    Task small = q.submit("rag", "/query", null, body("1"), null, null, 1).task();
+    Task big = q.submit("rag", "/query", null, body("1"), "key", "digest", 4000).task();
+    assertThat(small.footprint()).isBetween(600L, 900L);
+    assertThat(big.footprint() - small.footprint())
+        .isEqualTo(
+            (4000 + 4000 / 4) - (1 + 1 / 4) + (40 + "key".length()) + (40 + "digest".length()));
   }
 }

@@ -5,7 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.rma.coordinator.config.ConfigLoader;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 
 class TaskSettingsConfigTest {
@@ -46,8 +51,40 @@ class TaskSettingsConfigTest {
     assertThatThrownBy(() -> ConfigLoader.load(Map.of("RMA_TASK_LEASE", "soon")))
         .isInstanceOf(ConfigLoader.ConfigException.class)
         .hasMessageContaining("RMA_TASK_LEASE");
-    assertThatThrownBy(() -> ConfigLoader.load(Map.of("RMA_TASK_RETAIN_MAX", "-1")))
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("RMA_TASK_MEMORY_MIB", "0")))
         .isInstanceOf(ConfigLoader.ConfigException.class)
-        .hasMessageContaining("task settings");
+        .hasMessageContaining("RMA_TASK_MEMORY_MIB");
+  }
+
+  @Test
+  void theOldCountCapIsIgnoredWithAWarningNotAFailure() {
+    List<String> warnings = new ArrayList<>();
+    Logger log = Logger.getLogger(ConfigLoader.class.getName());
+    Handler handler =
+        new Handler() {
+          @Override
+          public void publish(LogRecord r) {
+            if (r.getLevel() == java.util.logging.Level.WARNING) {
+              warnings.add(r.getMessage());
+            }
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    log.addHandler(handler);
+    try {
+      TaskSettings s = ConfigLoader.load(Map.of("RMA_TASK_RETAIN_MAX", "10000")).tasks();
+      assertThat(s).isEqualTo(TaskSettings.defaults());
+    } finally {
+      log.removeHandler(handler);
+    }
+    assertThat(warnings)
+        .singleElement()
+        .asString()
+        .contains("RMA_TASK_RETAIN_MAX", "ignored", "RMA_TASK_MEMORY_MIB");
   }
 }

@@ -25,7 +25,12 @@ public final class CoordinatorFixture implements AutoCloseable {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   public CoordinatorFixture(Map<String, String> env, Clock clock) {
-    coordinator = Coordinator.standalone(ConfigLoader.load(env), clock);
+    this(Coordinator.standalone(ConfigLoader.load(env), clock));
+  }
+
+  /** Serves a coordinator the test assembled itself (e.g. holding its database connections). */
+  public CoordinatorFixture(Coordinator coordinator) {
+    this.coordinator = coordinator;
     server = coordinator.startServer(0);
   }
 
