@@ -4,7 +4,7 @@ import io.helidon.http.HeaderNames;
 import io.helidon.webclient.http1.Http1Client;
 import io.helidon.webclient.http1.Http1ClientRequest;
 import io.helidon.webclient.http1.Http1ClientResponse;
-import io.helidon.webserver.WebServer;
+import io.rma.coordinator.runtime.Server;
 import io.rma.coordinator.config.ConfigLoader;
 import io.rma.coordinator.runtime.Coordinator;
 import io.rma.coordinator.tasks.TaskRejection;
@@ -50,7 +50,7 @@ public final class TaskBench {
   private final java.util.concurrent.Semaphore inflight;
 
   private Coordinator coordinator;
-  private WebServer server;
+  private Server server;
   private String base;
   private Http1Client http;
   private final List<String[]> credentials = new ArrayList<>();

@@ -21,6 +21,7 @@ import io.rma.coordinator.http.DocsService;
 import io.rma.coordinator.http.ErrorMapping;
 import io.rma.coordinator.http.Exchange;
 import io.rma.coordinator.http.HeartbeatService;
+import io.rma.coordinator.http.HelidonExchange;
 import io.rma.coordinator.http.InferenceRouting;
 import io.rma.coordinator.http.JsonBodies;
 import io.rma.coordinator.http.RegistrationGate;
@@ -199,10 +200,13 @@ public final class Coordinator implements AutoCloseable {
                   || !(path.startsWith("/api/") || path.startsWith("/v1/"))) {
                 chain.proceed();
               } else {
-                JsonBodies.send(
-                    res,
-                    503,
-                    Map.of("detail", "this replica is a standby; the leader serves the API"));
+                ErrorMapping.send(
+                    new HelidonExchange(req, res),
+                    new ApiException(
+                        503,
+                        "this replica is a standby; the leader serves the API",
+                        Map.of("retry_after", 1),
+                        "standby"));
               }
             })
         .register("/", new RootService(pool, VERSION, mode), new DocsService(VERSION))

@@ -73,8 +73,7 @@ class GrafanaDashboardTest {
 
     Set<String> exported = new TreeSet<>();
     try (CoordinatorFixture api =
-        new CoordinatorFixture(
-            Map.of("RMA_INFERENCE_FAST_PATH", "false"), MutableClock.at("2026-01-01T00:00:00Z"))) {
+        new CoordinatorFixture(Map.of(), MutableClock.at("2026-01-01T00:00:00Z"))) {
       String worker =
           api.post(
                   "/api/worker/register",

@@ -32,7 +32,6 @@ class AdminActivityTest {
             Map.of(
                 "RMA_ADMIN_TOKEN", ADMIN,
                 "RMA_WORKER_AUTH", "none",
-                "RMA_INFERENCE_FAST_PATH", "false",
                 "RMA_PRUNE_AFTER", "10m"),
             clock);
   }

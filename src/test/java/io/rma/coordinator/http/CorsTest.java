@@ -219,8 +219,7 @@ class CorsTest {
 
   @Test
   void inferenceAnswersCarryAllowOrigin() throws IOException {
-    // Through Helidon's routing: the fast path (being removed) writes its answers itself.
-    int port = start(Map.of("RMA_INFERENCE_FAST_PATH", "false"), () -> true);
+    int port = start(Map.of(), () -> true);
     try (RawHttp.Raw raw = new RawHttp.Raw(port)) {
       String post =
           RawHttp.post(

@@ -96,12 +96,7 @@ class DashboardBrowserTest {
     MutableClock clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
     try (CoordinatorFixture api =
         new CoordinatorFixture(
-            Map.of(
-                "RMA_ADMIN_TOKEN", ADMIN,
-                "RMA_REGISTRATIONS_PER_MINUTE", "0",
-                // The routing window is fed by Helidon's routing; the lean path bypasses it.
-                "RMA_INFERENCE_FAST_PATH", "false"),
-            clock)) {
+            Map.of("RMA_ADMIN_TOKEN", ADMIN, "RMA_REGISTRATIONS_PER_MINUTE", "0"), clock)) {
       List<JsonNode> gpu = new ArrayList<>();
       List<JsonNode> service = new ArrayList<>();
       for (int i = 1; i <= 2; i++) {
