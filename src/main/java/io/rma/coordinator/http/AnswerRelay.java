@@ -195,7 +195,7 @@ final class AnswerRelay {
       OutputStream out,
       boolean flush,
       long limit) {
-    byte[] buf = new byte[8192];
+    byte[] buf = new byte[16 * 1024];
     InputStream in = answer.body();
     long left = limit;
     while (true) {

@@ -6,12 +6,12 @@ import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
 import io.helidon.webclient.api.ClientConnection;
 import io.helidon.webclient.api.DnsAddressLookup;
-import io.helidon.webclient.api.HttpClientRequest;
-import io.helidon.webclient.api.HttpClientResponse;
 import io.helidon.webclient.api.Proxy;
-import io.helidon.webclient.api.WebClient;
 import io.helidon.webclient.api.WebClientServiceRequest;
 import io.helidon.webclient.api.WebClientServiceResponse;
+import io.helidon.webclient.http1.Http1Client;
+import io.helidon.webclient.http1.Http1ClientRequest;
+import io.helidon.webclient.http1.Http1ClientResponse;
 import io.helidon.webclient.spi.DnsResolver;
 import io.helidon.webclient.spi.WebClientService;
 import io.rma.coordinator.routing.RoutingSettings;
@@ -47,7 +47,7 @@ import javax.net.ssl.SSLException;
  * address that was checked: there is no second lookup.
  */
 final class WorkerClient implements AutoCloseable {
-  private final WebClient client;
+  private final Http1Client client;
   private final Duration connectTimeout;
   private final Duration timeout;
   private final Deadlines deadlines;
@@ -57,8 +57,10 @@ final class WorkerClient implements AutoCloseable {
     this.connectTimeout = settings.connectTimeout();
     this.timeout = settings.upstreamTimeout();
     this.deadlines = deadlines;
+    // HTTP/1.1's own client, not WebClient's generic one: no protocol discovery per request (an
+    // endpoint cache keyed on TLS settings whose hash copies SSL parameters: 5 % of a request).
     this.client =
-        WebClient.builder()
+        Http1Client.builder()
             .dnsResolver(new GuardedResolver(guard))
             .socketOptions(
                 SocketOptions.builder()
@@ -87,6 +89,13 @@ final class WorkerClient implements AutoCloseable {
    * closed before the client can pool them.
    */
   private static final class AnswerGuard implements WebClientService {
+    /**
+     * The guarded body of the answer the calling thread just got (WebClient runs services on the
+     * caller's thread): {@link Answer#body} reads it directly, without the entity layer above it,
+     * which allocates a buffer of the requested size on every read (8 KiB per SSE event).
+     */
+    static final ThreadLocal<GuardedBody> BODY = new ThreadLocal<>();
+
     @Override
     public WebClientServiceResponse handle(Chain chain, WebClientServiceRequest request) {
       WebClientServiceResponse response = chain.proceed(request);
@@ -97,22 +106,57 @@ final class WorkerClient implements AutoCloseable {
         connection.closeResource();
         return response;
       }
-      return response.inputStream().isEmpty()
-          ? response
-          : WebClientServiceResponse.builder()
-              .from(response)
-              .inputStream(
-                  new GuardedBody(
-                      response.inputStream().get(),
-                      connection,
-                      response.headers().contentLength().isEmpty()
-                          && !response.headers().contains(HeaderNames.TRANSFER_ENCODING)))
-              .build();
+      if (response.inputStream().isEmpty()) {
+        return response;
+      }
+      GuardedBody body =
+          new GuardedBody(
+              response.inputStream().get(),
+              connection,
+              response.headers().contentLength().isEmpty()
+                  && !response.headers().contains(HeaderNames.TRANSFER_ENCODING));
+      BODY.set(body);
+      return WebClientServiceResponse.builder().from(response).inputStream(body).build();
     }
 
     @Override
     public String type() {
       return "rma-answer-guard";
+    }
+  }
+
+  /**
+   * An answer's body read straight from the client's decoding of it; at its end one read through
+   * the response's own entity lets Helidon see the end and give the connection back to the pool.
+   */
+  private static final class Direct extends java.io.FilterInputStream {
+    private final Http1ClientResponse response;
+    private boolean ended;
+
+    Direct(InputStream raw, Http1ClientResponse response) {
+      super(raw);
+      this.response = response;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = in.read(b, off, len);
+      if (n < 0 && !ended) {
+        ended = true;
+        response.inputStream().read(); // the entity's end: Helidon releases the connection
+      }
+      return n;
+    }
+
+    @Override
+    public void close() {
+      response.close();
     }
   }
 
@@ -163,10 +207,12 @@ final class WorkerClient implements AutoCloseable {
 
   /** An answer whose status and headers have arrived; the body is read from {@link #body()}. */
   static final class Answer implements AutoCloseable {
-    private final HttpClientResponse response;
+    private final Http1ClientResponse response;
+    private final InputStream body;
 
-    private Answer(HttpClientResponse response) {
+    private Answer(Http1ClientResponse response, GuardedBody raw) {
       this.response = response;
+      this.body = raw == null ? response.inputStream() : new Direct(raw, response);
     }
 
     int status() {
@@ -199,7 +245,7 @@ final class WorkerClient implements AutoCloseable {
     }
 
     InputStream body() {
-      return response.inputStream();
+      return body;
     }
 
     /**
@@ -215,7 +261,7 @@ final class WorkerClient implements AutoCloseable {
   /** POSTs {@code body} as JSON to {@code base + path} and waits for the status and headers. */
   Answer post(String base, String path, Map<String, List<String>> query, byte[] body)
       throws UpstreamFailure {
-    HttpClientRequest request = request(Method.POST, base, path, query);
+    Http1ClientRequest request = request(Method.POST, base, path, query);
     request.header(HeaderNames.CONTENT_TYPE, "application/json");
     return send(() -> request.submit(body));
   }
@@ -251,7 +297,7 @@ final class WorkerClient implements AutoCloseable {
             : target.substring(0, q).replace("%", "%25")
                 + "%3F"
                 + target.substring(q + 1).replace("%", "%25");
-    HttpClientRequest request = request(method, base, once, Map.of());
+    Http1ClientRequest request = request(method, base, once, Map.of());
     request.skipUriEncoding(true);
     headers.forEach((name, values) -> request.header(HeaderNames.create(name), values));
     if (writer == null) {
@@ -269,13 +315,13 @@ final class WorkerClient implements AutoCloseable {
                 }));
   }
 
-  private HttpClientRequest request(
+  private Http1ClientRequest request(
       Method method, String base, String path, Map<String, List<String>> query)
       throws UpstreamFailure {
     if (closed) {
       throw new UpstreamFailure(Kind.NOT_SENT, "the coordinator is stopping");
     }
-    HttpClientRequest request;
+    Http1ClientRequest request;
     try {
       URI uri = URI.create(base + path);
       if (!"http".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(uri.getScheme())) {
@@ -294,9 +340,10 @@ final class WorkerClient implements AutoCloseable {
    * write for good, so the deadline closes the connection under it (reads have the socket's read
    * timeout).
    */
-  private Answer send(Supplier<HttpClientResponse> submit) throws UpstreamFailure {
+  private Answer send(Supplier<Http1ClientResponse> submit) throws UpstreamFailure {
     Deadlines.Deadline writing = deadlines.start(connectTimeout.plus(timeout));
-    HttpClientResponse response;
+    Http1ClientResponse response;
+    GuardedBody raw;
     try {
       response = submit.get();
       writing.end();
@@ -305,6 +352,9 @@ final class WorkerClient implements AutoCloseable {
       throw e; // the client's body broke a limit while it was passed on
     } catch (RuntimeException e) {
       throw failure(e, writing.end());
+    } finally {
+      raw = AnswerGuard.BODY.get();
+      AnswerGuard.BODY.remove();
     }
     if (response.status().code() < 200) {
       response.close();
@@ -314,7 +364,7 @@ final class WorkerClient implements AutoCloseable {
               + response.status().code()
               + " where a final one was due");
     }
-    return new Answer(response);
+    return new Answer(response, raw);
   }
 
   /** Why a call produced no answer, and how far it got. */
