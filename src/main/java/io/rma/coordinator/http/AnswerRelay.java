@@ -195,7 +195,8 @@ final class AnswerRelay {
       OutputStream out,
       boolean flush,
       long limit) {
-    byte[] buf = new byte[16 * 1024];
+    // A stream's events are small (an SSE event is a few hundred bytes): a small buffer each.
+    byte[] buf = new byte[flush ? 2048 : 16 * 1024];
     InputStream in = answer.body();
     long left = limit;
     while (true) {

@@ -88,8 +88,7 @@ public final class TaskWorkerService implements HttpService {
       leased = tasks.poll(id, List.of(), List.of(), max, wait);
       answer.put("detail", "worker " + id + " is " + worker.phase() + ": it gets no new tasks");
     } else {
-      List<String> models = worker.worker().getSpec().getModels();
-      leased = tasks.poll(id, worker.services(), models == null ? List.of() : models, max, wait);
+      leased = tasks.poll(id, worker.services(), worker.models(), max, wait);
     }
     Instant now = pool.clock().instant();
     answer.put("tasks", leased.stream().map(t -> forWorker(t, now)).toList());

@@ -23,7 +23,7 @@ final class PullWorkers {
       if (v.phase() == WorkerPhase.Healthy
           && pulls(v.worker().getSpec())
           && v.services().contains(service)
-          && (model == null || servesModel(v.worker().getSpec(), model))) {
+          && v.servesModel(model)) {
         return true;
       }
     }
@@ -33,11 +33,5 @@ final class PullWorkers {
   /** The worker's phase now; Offline when it is no longer registered. */
   static WorkerPhase phaseOf(Pool pool, String worker) {
     return pool.worker(worker).map(WorkerView::phase).orElse(WorkerPhase.Offline);
-  }
-
-  private static boolean servesModel(RMAWorkerSpec spec, String model) {
-    return spec.getModels() == null
-        || spec.getModels().isEmpty()
-        || spec.getModels().contains(model);
   }
 }
