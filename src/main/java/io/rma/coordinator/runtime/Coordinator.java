@@ -123,6 +123,7 @@ public final class Coordinator implements AutoCloseable {
     this.pool = new Pool(store, new Heartbeats(), phases, clock);
     this.tasks = new PullDispatcher(config.tasks(), pool, taskFile);
     this.loop = new HealthLoop(pool, phases, statuses, config.health(), tasks.completions());
+    LifecycleMetrics.watch(loop.lifecycle(), loop.pruneGate());
     this.taskClients = new TaskClientService(tasks, config.catalogue(), config.maxBodyBytes());
     this.inference =
         new InferenceRouting(

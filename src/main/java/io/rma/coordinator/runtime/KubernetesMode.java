@@ -10,6 +10,7 @@ import io.rma.coordinator.config.CoordinatorConfig;
 import io.rma.coordinator.kubernetes.KubernetesWorkerStore;
 import io.rma.coordinator.kubernetes.LeaderPod;
 import io.rma.coordinator.kubernetes.Leadership;
+import io.rma.coordinator.kubernetes.OperatorMetrics;
 import io.rma.coordinator.kubernetes.RMAWorkerReconciler;
 import io.rma.coordinator.kubernetes.WorkerEvents;
 import io.rma.coordinator.pool.HealthLoop;
@@ -199,7 +200,8 @@ public final class KubernetesMode implements AutoCloseable {
                   .withUseSSAToPatchPrimaryResource(false)
                   .withSSABasedCreateUpdateMatchForDependentResources(false)
                   .withCloseClientOnStop(false)
-                  .withStopOnInformerErrorDuringStartup(true);
+                  .withStopOnInformerErrorDuringStartup(true)
+                  .withMetrics(new OperatorMetrics(leadership::isLeader));
               if (election.enabled()) {
                 o.withLeaderElectionConfiguration(
                     new LeaderElectionConfiguration(
