@@ -17,6 +17,11 @@ public final class ServiceAssignmentPolicy {
     this.catalogue = catalogue;
   }
 
+  /** The catalogue the services come from (their ports, for the worker's endpoint). */
+  public ServiceCatalogue catalogue() {
+    return catalogue;
+  }
+
   /**
    * @param tier the new worker's tier
    * @param coverage how many workers (not counting the new one) run each service now
