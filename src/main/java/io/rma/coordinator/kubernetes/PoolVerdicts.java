@@ -114,7 +114,11 @@ final class PoolVerdicts implements AutoCloseable {
             .forEach(s -> coverage.merge(s, 1, Integer::sum));
       }
     }
-    boolean pruning = gate.observe(all.size(), stale, phases.massStale(all.size(), stale), now);
+    // Judged in the grace period the stale count is low by design (nobody is stale yet), so such a
+    // verdict never allows pruning, even for a reconcile just after the grace has ended.
+    boolean pruning =
+        gate.observe(all.size(), stale, phases.massStale(all.size(), stale), now)
+            && !phases.inGrace(now, startedAt);
     Verdict made =
         new Verdict(now, all.size(), stale, pruning, gate.resumesAt(), Map.copyOf(coverage));
     assignedSince.clear();

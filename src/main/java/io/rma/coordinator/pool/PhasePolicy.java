@@ -100,7 +100,8 @@ public final class PhasePolicy {
     return silent && (!inGrace(now, startedAt) || m.previous() == WorkerPhase.Offline);
   }
 
-  private boolean inGrace(Instant now, Instant startedAt) {
+  /** Within the grace period after a start or takeover: nobody is judged stale or pruned. */
+  public boolean inGrace(Instant now, Instant startedAt) {
     return now.isBefore(startedAt.plus(settings.grace()));
   }
 

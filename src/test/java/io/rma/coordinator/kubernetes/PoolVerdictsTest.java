@@ -93,6 +93,19 @@ class PoolVerdictsTest {
   }
 
   @Test
+  void aVerdictJudgedInTheGracePeriodNeverAllowsPruning() {
+    // The coordinator just started: within its grace nobody counts as stale, so the stale share
+    // says nothing yet; a reconcile right after the grace must not prune on this verdict.
+    add("w", List.of(), clock.instant().minus(Duration.ofHours(2)).toString());
+    clock.advance(settings.grace().minusMillis(500));
+    assertThat(verdicts.current().pruning()).isFalse();
+    clock.advance(Duration.ofMillis(600));
+    assertThat(verdicts.current().pruning()).isFalse(); // the same verdict, still fresh
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(verdicts.current().pruning()).isTrue();
+  }
+
+  @Test
   void coverageIsTheLiveWorkersPlusWhatWasAssignedSinceLessTheAskingWorker() {
     clock.advance(Duration.ofHours(1));
     String now = clock.instant().toString();
