@@ -23,8 +23,8 @@ import java.io.InputStream;
 final class AnswerGuard implements WebClientService {
   /**
    * The guarded body of the answer the calling thread just got (WebClient runs services on the
-   * caller's thread): {@link WorkerClient.Answer#body} reads it directly, without the entity layer above it,
-   * which allocates a buffer of the requested size on every read (8 KiB per SSE event).
+   * caller's thread): {@link WorkerClient.Answer#body} reads it directly, without the entity layer
+   * above it, which allocates a buffer of the requested size on every read (8 KiB per SSE event).
    */
   static final ThreadLocal<GuardedBody> BODY = new ThreadLocal<>();
 

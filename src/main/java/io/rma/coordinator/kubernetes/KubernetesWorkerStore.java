@@ -38,6 +38,13 @@ import java.util.function.Supplier;
  * patch. Status patches are JSON Patches (no server-side apply: the fabric8 mock refuses it);
  * {@link #patchStatus} carries the resourceVersion it was computed from, so a status decided from a
  * stale copy fails with 409 instead of overwriting a newer one.
+ *
+ * <p>The web tier and the reconciler run in the same (leading) process and write the same objects,
+ * so they take turns per worker: {@link #save} and {@link #delete} run inside {@link #exclusively},
+ * and the reconciler decides and writes inside {@link #tryExclusively}, which steps aside while a
+ * save of that worker is under way. Between the create and the first status write nobody else
+ * decides for the worker, and when the save is over {@link #onSaved} listeners hear of it (the
+ * reconciler then looks at the worker with the status the web tier wrote).
  */
 public final class KubernetesWorkerStore implements WorkerStore {
   private final KubernetesClient client;
@@ -55,6 +62,10 @@ public final class KubernetesWorkerStore implements WorkerStore {
   private volatile Listed listed;
 
   private volatile Consumer<String> onGone = name -> {};
+
+  private volatile Consumer<String> onSaved = name -> {};
+
+  private final WorkerTurns turns = new WorkerTurns();
 
   public KubernetesWorkerStore(KubernetesClient client, String namespace) {
     this.client = client;
@@ -96,6 +107,27 @@ public final class KubernetesWorkerStore implements WorkerStore {
    */
   public void onGone(Consumer<String> listener) {
     this.onGone = listener;
+  }
+
+  /**
+   * Called with a worker's name after {@link #save} is over (succeeded or not), outside any lock;
+   * must be quick.
+   */
+  public void onSaved(Consumer<String> listener) {
+    this.onSaved = listener;
+  }
+
+  /** Runs {@code work} while no other thread writes worker {@code name} through this store. */
+  public <T> T exclusively(String name, Supplier<T> work) {
+    return turns.exclusively(name, work);
+  }
+
+  /**
+   * Runs {@code work} like {@link #exclusively}, unless another thread holds worker {@code name} (a
+   * save under way): then returns empty at once instead of waiting.
+   */
+  public <T> Optional<T> tryExclusively(String name, Supplier<T> work) {
+    return turns.tryExclusively(name, work);
   }
 
   @Override
@@ -153,6 +185,15 @@ public final class KubernetesWorkerStore implements WorkerStore {
   @Override
   public RMAWorker save(RMAWorker worker) {
     String name = worker.getMetadata().getName();
+    try {
+      return exclusively(name, () -> createOrReplace(worker));
+    } finally {
+      onSaved.accept(name);
+    }
+  }
+
+  private RMAWorker createOrReplace(RMAWorker worker) {
+    String name = worker.getMetadata().getName();
     RMAWorker stored =
         call(
             "save worker " + name,
@@ -179,8 +220,8 @@ public final class KubernetesWorkerStore implements WorkerStore {
     Long generation = stored.getMetadata().getGeneration();
     status.setObservedGeneration(generation);
     status.getConditions().forEach(c -> c.setObservedGeneration(generation));
-    // Unlocked: this status is the registration's answer and must land even if the reconciler,
-    // woken by the create, wrote one first (its own writes are locked and so never win over this).
+    // Unlocked: this status is the registration's answer and must land even if someone else (a
+    // kubectl edit) changed the object since the create; the reconciler waits for its turn.
     return call("write the status of worker " + name, () -> writeStatus(stored, status, false));
   }
 
@@ -212,13 +253,17 @@ public final class KubernetesWorkerStore implements WorkerStore {
 
   @Override
   public boolean delete(String name) {
-    Optional<RMAWorker> existing = get(name);
-    boolean deleted =
-        call("delete worker " + name, () -> !workers().withName(name).delete().isEmpty());
-    long seen = existing.map(KubernetesWorkerStore::version).orElse(0L);
-    recent.put(name, new Written(null, seen + 1));
-    changes.incrementAndGet();
-    return deleted;
+    return exclusively(
+        name,
+        () -> {
+          Optional<RMAWorker> existing = get(name);
+          boolean deleted =
+              call("delete worker " + name, () -> !workers().withName(name).delete().isEmpty());
+          long seen = existing.map(KubernetesWorkerStore::version).orElse(0L);
+          recent.put(name, new Written(null, seen + 1));
+          changes.incrementAndGet();
+          return deleted;
+        });
   }
 
   @Override

@@ -8,10 +8,12 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -20,7 +22,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Standalone mode's reconciler: on a schedule, applies {@link PhasePolicy} and {@link
  * WorkerStatusPolicy} to every worker, writes a status only when a decision changed or the
- * keepalive is due, and removes workers silent past the prune window.
+ * keepalive is due, and removes workers silent past the prune window while the {@link PruneGate}
+ * allows. Each pass's phase changes and prunes go to the {@link LifecycleLog} (one line each, or
+ * one summary line for a mass transition).
  */
 public final class HealthLoop implements AutoCloseable {
   private static final Logger LOG = System.getLogger(HealthLoop.class.getName());
@@ -31,10 +35,16 @@ public final class HealthLoop implements AutoCloseable {
   private final HealthSettings settings;
   private final CompletedTasks completed;
   private final Map<String, Instant> lastWritten = new ConcurrentHashMap<>();
+  private final LifecycleLog lifecycle = new LifecycleLog();
+  private final PruneGate gate;
   private ScheduledExecutorService scheduler;
-  private boolean pausedLogged;
 
-  /** What one pass did. */
+  /**
+   * What one pass did.
+   *
+   * @param prunePaused pruning was held back (a mass-staleness pause, or the offline window after
+   *     one)
+   */
   public record Pass(int workers, int statusWrites, List<String> pruned, boolean prunePaused) {}
 
   public HealthLoop(
@@ -56,6 +66,47 @@ public final class HealthLoop implements AutoCloseable {
     this.statuses = statuses;
     this.settings = settings;
     this.completed = completed;
+    this.gate = new PruneGate(settings.offlineAfter(), lifecycle);
+    lifecycle.pruneAfter(settings.pruneAfter());
+    lifecycle.listen(new RecordEvents(pool.events(), settings.pruneAfter()));
+  }
+
+  /** The lifecycle news, in both modes, as the pool's recent events (the dashboard's list). */
+  private record RecordEvents(PoolEvents events, Duration pruneAfter)
+      implements LifecycleLog.Listener {
+    @Override
+    public void changed(LifecycleLog.Change c) {
+      if (c.pruned()) {
+        events.pruned(c.worker(), "silent for more than " + pruneAfter);
+      } else {
+        events.phaseChanged(c.worker(), c.from(), c.to());
+      }
+    }
+
+    @Override
+    public void pauseBegan(int stale, int size, Instant at) {
+      events.record(
+          PoolEvents.Type.PRUNING_PAUSED,
+          null,
+          null,
+          null,
+          stale + " of " + size + " workers are stale: pruning paused");
+    }
+
+    @Override
+    public void pauseEnded(int stale, int size, Instant began, Instant at, Instant resumesAt) {
+      events.record(
+          PoolEvents.Type.PRUNING_PAUSE_ENDED,
+          null,
+          null,
+          null,
+          "the pause that began at " + began + " ended; nobody is pruned before " + resumesAt);
+    }
+
+    @Override
+    public void pruningResumed(int stale, int size, Instant at) {
+      events.record(PoolEvents.Type.PRUNING_RESUMED, null, null, null, "pruning goes on again");
+    }
   }
 
   /** Runs passes every {@code period} on a daemon thread. */
@@ -78,32 +129,31 @@ public final class HealthLoop implements AutoCloseable {
 
   /** One pass over the pool; tests call this directly with a moved clock. */
   public synchronized Pass runOnce() {
+    try {
+      return pass();
+    } finally {
+      lifecycle.flush();
+    }
+  }
+
+  private Pass pass() {
     Instant now = pool.clock().instant();
     List<RMAWorker> workers = pool.store().list();
     List<PhasePolicy.Member> members = workers.stream().map(pool::member).toList();
     PhasePolicy.Verdict verdict = phases.evaluate(members, now, pool.startedAt());
-    if (verdict.prunePaused() != pausedLogged) {
-      pausedLogged = verdict.prunePaused();
-      LOG.log(
-          pausedLogged ? Level.WARNING : Level.INFO,
-          pausedLogged
-              ? "pruning paused: "
-                  + verdict.stale()
-                  + " of "
-                  + workers.size()
-                  + " workers are stale, the coordinator's own network is the likelier fault"
-              : "pruning resumed");
-    }
-    for (String name : verdict.prune()) {
-      if (pool.store().delete(name)) {
-        pool.heartbeats().forget(name);
-        completed.forget(name);
-        lastWritten.remove(name);
-        pool.events().pruned(name, "silent for more than " + settings.pruneAfter());
-        LOG.log(
-            Level.INFO,
-            "pruned worker " + name + ": silent for more than " + settings.pruneAfter());
+    boolean pruning = gate.observe(workers.size(), verdict.stale(), verdict.prunePaused(), now);
+    Set<String> prune = pruning ? new HashSet<>(verdict.prune()) : Set.of();
+    Set<String> pruned = new HashSet<>();
+    for (RMAWorker w : workers) {
+      String name = w.getMetadata().getName();
+      if (!prune.contains(name) || !pool.store().delete(name)) {
+        continue;
       }
+      pool.heartbeats().forget(name);
+      completed.forget(name);
+      lastWritten.remove(name);
+      pruned.add(name);
+      lifecycle.pruned(name, verdict.phases().get(name));
     }
     // Updated as the pass assigns services, so two new workers in one pass fill two gaps.
     Map<String, CoverageEntry> coverage = new LinkedHashMap<>();
@@ -119,7 +169,7 @@ public final class HealthLoop implements AutoCloseable {
     int writes = 0;
     for (RMAWorker w : workers) {
       String name = w.getMetadata().getName();
-      if (verdict.prune().contains(name)) {
+      if (pruned.contains(name)) {
         continue;
       }
       RMAWorkerStatus current = w.getStatus();
@@ -151,21 +201,25 @@ public final class HealthLoop implements AutoCloseable {
           writes++;
           lastWritten.put(name, now);
           if (current == null || current.getPhase() != phase) {
-            pool.events().phaseChanged(name, current == null ? null : current.getPhase(), phase);
-            LOG.log(
-                Level.INFO,
-                "worker "
-                    + name
-                    + " is "
-                    + phase
-                    + (current == null || current.getPhase() == null
-                        ? ""
-                        : " (was " + current.getPhase() + ")"));
+            lifecycle.changed(name, current == null ? null : current.getPhase(), phase);
           }
         }
       }
     }
-    return new Pass(workers.size(), writes, verdict.prune(), verdict.prunePaused());
+    return new Pass(workers.size(), writes, List.copyOf(pruned), !pruning);
+  }
+
+  /** Where this loop's pool-wide news goes (log lines; listeners add Events, metrics). */
+  public LifecycleLog lifecycle() {
+    return lifecycle;
+  }
+
+  /**
+   * Whether pruning may go on: the mass-staleness pause and its gentle end. Kubernetes mode's
+   * reconciler feeds the same gate (the standalone loop does not run there).
+   */
+  public PruneGate pruneGate() {
+    return gate;
   }
 
   @Override

@@ -70,17 +70,28 @@ public final class PhasePolicy {
         stale++;
       }
     }
-    boolean paused =
-        pool.size() >= settings.massStaleMinPool()
-            && stale > settings.massStaleFraction() * pool.size();
+    boolean paused = massStale(pool.size(), stale);
     List<String> prune =
-        paused || inGrace(now, startedAt)
+        paused
             ? List.of()
-            : pool.stream()
-                .filter(m -> !m.lastSeen().plus(settings.pruneAfter()).isAfter(now))
-                .map(Member::name)
-                .toList();
+            : pool.stream().filter(m -> prunable(m, now, startedAt)).map(Member::name).toList();
     return new Verdict(phases, prune, paused, stale, nextChange(pool, phases, now, startedAt));
+  }
+
+  /**
+   * Whether {@code stale} workers out of {@code size} look like the coordinator's own fault (more
+   * than {@code massStaleFraction} of a pool of at least {@code massStaleMinPool}): pruning pauses.
+   */
+  public boolean massStale(int size, int stale) {
+    return size >= settings.massStaleMinPool() && stale > settings.massStaleFraction() * size;
+  }
+
+  /**
+   * Whether one worker is past the prune window and may go, as far as it alone is concerned (the
+   * pool-wide pause is {@link PruneGate}'s): never during the grace period.
+   */
+  public boolean prunable(Member m, Instant now, Instant startedAt) {
+    return !inGrace(now, startedAt) && !m.lastSeen().plus(settings.pruneAfter()).isAfter(now);
   }
 
   private boolean stale(Member m, Instant now, Instant startedAt) {
@@ -89,7 +100,8 @@ public final class PhasePolicy {
     return silent && (!inGrace(now, startedAt) || m.previous() == WorkerPhase.Offline);
   }
 
-  private boolean inGrace(Instant now, Instant startedAt) {
+  /** Within the grace period after a start or takeover: nobody is judged stale or pruned. */
+  public boolean inGrace(Instant now, Instant startedAt) {
     return now.isBefore(startedAt.plus(settings.grace()));
   }
 

@@ -26,7 +26,10 @@ public final class PoolEvents {
     DRAINED,
     UNDRAINED,
     PRUNED,
-    UNREGISTERED;
+    UNREGISTERED,
+    PRUNING_PAUSED,
+    PRUNING_PAUSE_ENDED,
+    PRUNING_RESUMED;
 
     /** The name on the wire: {@code phase_changed}. */
     public String wire() {

@@ -18,6 +18,11 @@ public final class ServiceAssignmentPolicy {
     this.catalogue = catalogue;
   }
 
+  /** The catalogue the services come from (their ports, for the worker's endpoint). */
+  public ServiceCatalogue catalogue() {
+    return catalogue;
+  }
+
   /**
    * The declared services the catalogue knows, in the worker's order (registration refuses unknown
    * names; a stored worker may predate that). Empty when the worker declared none: fill a gap.

@@ -66,6 +66,7 @@ public final class WorkerStatusPolicy {
       assignment.assign(tier, coverage.get()).map(ServiceDefinition::name).ifPresent(assigned::add);
       next.setAssignedServices(assigned);
     }
+    next.setEndpoint(endpoint(spec, next.getAssignedServices()));
     next.setPhase(phase);
     if (beat != null) {
       next.setLoad(beat.load());
@@ -94,6 +95,33 @@ public final class WorkerStatusPolicy {
       Instant now) {
     return desired.differsInDecisionsFrom(current)
         || (!desired.equals(current) && !lastWritten.plus(keepalive).isAfter(now));
+  }
+
+  /**
+   * Where the coordinator reaches the worker (the status' {@code endpoint}, kubectl's ENDPOINT
+   * column): its tunnel URL, else {@code http://ip:port} with the port it declared or its first
+   * assigned service's port in the catalogue; null without an address.
+   */
+  String endpoint(RMAWorkerSpec spec, List<String> assigned) {
+    if (spec.getTunnelUrl() != null && !spec.getTunnelUrl().isBlank()) {
+      return spec.getTunnelUrl().strip();
+    }
+    if (spec.getIpAddress() == null || spec.getIpAddress().isBlank()) {
+      return null;
+    }
+    Integer port = spec.getPort();
+    if (port == null && assigned != null) {
+      port =
+          assigned.stream()
+              .map(assignment.catalogue()::find)
+              .flatMap(java.util.Optional::stream)
+              .map(ServiceDefinition::port)
+              .findFirst()
+              .orElse(null);
+    }
+    String ip = spec.getIpAddress().strip();
+    String host = ip.contains(":") && !ip.startsWith("[") ? "[" + ip + "]" : ip;
+    return "http://" + host + (port == null ? "" : ":" + port);
   }
 
   /** Services a worker runs: the ones assigned to it and the ones it declared. */

@@ -134,6 +134,7 @@ public final class Coordinator implements AutoCloseable {
     this.tasks = new PullDispatcher(config.tasks(), pool, taskFile, taskMetrics);
     taskMetrics.bind(tasks);
     this.loop = new HealthLoop(pool, phases, statuses, config.health(), tasks.completions());
+    LifecycleMetrics.watch(loop.lifecycle(), loop.pruneGate());
     this.taskClients = new TaskClientService(tasks, config.catalogue(), config.maxBodyBytes());
     this.inference =
         new InferenceRouting(

@@ -1,22 +1,19 @@
 package io.rma.coordinator.runtime;
 
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaderElectionRecord;
-import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.rma.coordinator.api.v1alpha1.RMAWorker;
 import io.rma.coordinator.api.v1alpha1.WorkerPhase;
 import io.rma.coordinator.config.CoordinatorConfig;
 import io.rma.coordinator.kubernetes.KubernetesWorkerStore;
+import io.rma.coordinator.kubernetes.LeaderPod;
 import io.rma.coordinator.kubernetes.Leadership;
+import io.rma.coordinator.kubernetes.OperatorMetrics;
 import io.rma.coordinator.kubernetes.RMAWorkerReconciler;
 import io.rma.coordinator.kubernetes.WorkerEvents;
+import io.rma.coordinator.pool.HealthLoop;
 import io.rma.coordinator.pool.Pool;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -24,7 +21,6 @@ import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZonedDateTime;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -45,10 +41,7 @@ public final class KubernetesMode implements AutoCloseable {
   /** The Lease's default name ({@code RMA_LEASE_NAME}). */
   public static final String LEASE_NAME = CoordinatorConfig.DEFAULT_LEASE_NAME;
 
-  public static final String LEADER_LABEL = "rma.io/leader";
-
-  /** Pods with a lower cost go first when a ReplicaSet scales down (Kubernetes 1.22+). */
-  static final String DELETION_COST = "controller.kubernetes.io/pod-deletion-cost";
+  public static final String LEADER_LABEL = LeaderPod.LEADER_LABEL;
 
   /**
    * How this replica takes part in leader election, and which pod it runs in.
@@ -134,23 +127,41 @@ public final class KubernetesMode implements AutoCloseable {
   private final KubernetesWorkerStore store;
   private final Coordinator coordinator;
   private final Leadership leadership;
+  private final LeaderPod pod;
   private final RMAWorkerReconciler reconciler;
   private final Operator operator;
   private Server server;
 
   private KubernetesMode(
-      CoordinatorConfig config, KubernetesClient client, Clock clock, Election election) {
+      CoordinatorConfig config,
+      KubernetesClient webClient,
+      KubernetesClient client,
+      Clock clock,
+      Election election) {
     this.client = client;
     this.namespace = config.namespace();
     this.election = election;
     this.leaseNamespace = election.podNamespace().orElse(namespace);
-    this.store = new KubernetesWorkerStore(client, namespace).start(Duration.ofSeconds(60));
+    this.store = new KubernetesWorkerStore(webClient, namespace).start(Duration.ofSeconds(60));
     this.leadership =
         election.enabled()
             ? new Leadership(false, this::takeOver, election.onLostLease())
             : Leadership.alone();
+    // The pod's own namespace (POD_NAMESPACE, else the client's: in a pod, the service account's),
+    // which RMA_NAMESPACE need not be.
+    this.pod =
+        new LeaderPod(
+            client,
+            election.podName(),
+            election
+                .podNamespace()
+                .or(() -> Optional.ofNullable(client.getNamespace()))
+                .orElse(namespace));
     this.coordinator = new Coordinator(config, store, clock, "kubernetes", leadership::isLeader);
     Pool pool = coordinator.pool();
+    WorkerEvents events = new WorkerEvents(client, clock, election.identity());
+    HealthLoop loop = coordinator.loop(); // not started here: its gate and log are shared
+    loop.lifecycle().listen(events.poolNews(namespace, election.leaseName()));
     this.reconciler =
         new RMAWorkerReconciler(
             store,
@@ -158,12 +169,23 @@ public final class KubernetesMode implements AutoCloseable {
             coordinator.phases(),
             coordinator.statuses(),
             config.health(),
-            new WorkerEvents(client, clock, election.identity()),
+            events,
             leadership,
-            coordinator.tasks().completions());
+            coordinator.tasks().completions(),
+            loop.pruneGate(),
+            loop.lifecycle(),
+            config.loopInterval());
     // A worker deleted behind our back (kubectl delete) takes its heartbeat with it; unregister
     // and prune forget it themselves, and forgetting twice is harmless.
-    store.onGone(name -> pool.heartbeats().forget(name));
+    store.onGone(
+        name -> {
+          pool.heartbeats().forget(name);
+          reconciler.forget(name);
+        });
+    // After the web tier's create and first status (or a re-registration, a drain), the
+    // reconciler looks again: its own reconcile of that worker stepped aside meanwhile, and a
+    // status write does not move the generation, so JOSDK would not wake it.
+    store.onSaved(reconciler::nudge);
     pool.heartbeats()
         .onRecord(
             (name, beat) ->
@@ -178,7 +200,8 @@ public final class KubernetesMode implements AutoCloseable {
                   .withUseSSAToPatchPrimaryResource(false)
                   .withSSABasedCreateUpdateMatchForDependentResources(false)
                   .withCloseClientOnStop(false)
-                  .withStopOnInformerErrorDuringStartup(true);
+                  .withStopOnInformerErrorDuringStartup(true)
+                  .withMetrics(new OperatorMetrics(leadership::isLeader));
               if (election.enabled()) {
                 o.withLeaderElectionConfiguration(
                     new LeaderElectionConfiguration(
@@ -205,11 +228,27 @@ public final class KubernetesMode implements AutoCloseable {
    */
   public static KubernetesMode start(
       CoordinatorConfig config, KubernetesClient client, Clock clock, Election election, int port) {
-    KubernetesMode mode = new KubernetesMode(config, client, clock, election);
+    return start(config, client, client, clock, election, port);
+  }
+
+  /**
+   * The same, with the web tier's store on {@code webClient} and the operator (its informer, status
+   * writes, Events, leader election, the pod label) on {@code client}: one client does for both;
+   * tests hold one side back to force an ordering.
+   */
+  public static KubernetesMode start(
+      CoordinatorConfig config,
+      KubernetesClient webClient,
+      KubernetesClient client,
+      Clock clock,
+      Election election,
+      int port) {
+    KubernetesMode mode = new KubernetesMode(config, webClient, client, clock, election);
     try {
       // Without election this replica leads from the start. With it, the label waits for the
       // takeover, and a label a previous run of this pod left behind is removed first.
-      mode.label(!election.enabled());
+      mode.pod.label(!election.enabled());
+      mode.reconciler.start();
       mode.operator.start();
       mode.server = mode.coordinator.startServer(port);
       // Pull-worker tasks live in this replica's memory (docs/tasks.md); their sweep takes back
@@ -312,75 +351,7 @@ public final class KubernetesMode implements AutoCloseable {
   private void takeOver() {
     // The heartbeats the old leader held are gone: give every worker one grace period to beat.
     coordinator.pool().restartGrace();
-    label(true);
-  }
-
-  /** Marks (or unmarks) this replica's pod as the one the Service should send traffic to. */
-  private void label(boolean leader) {
-    if (election.podName().isEmpty()) {
-      return;
-    }
-    String pod = election.podName().get();
-    // The pod's own namespace (POD_NAMESPACE, else the client's: in a pod, the service
-    // account's), which RMA_NAMESPACE need not be.
-    String podNamespace =
-        election
-            .podNamespace()
-            .or(() -> Optional.ofNullable(client.getNamespace()))
-            .orElse(namespace);
-    // The deletion cost makes a ReplicaSet that scales down (each step of a rolling update) stop
-    // a standby before the leader: a rollout then hands the Lease over once, not once per old pod.
-    String patch =
-        "{\"metadata\":{\"labels\":{\""
-            + LEADER_LABEL
-            + "\":"
-            + (leader ? "\"true\"" : "null")
-            + "},\"annotations\":{\""
-            + DELETION_COST
-            + "\":"
-            + (leader ? "\"1000\"" : "null")
-            + "}}}";
-    try {
-      client
-          .pods()
-          .inNamespace(podNamespace)
-          // With an item at hand fabric8 patches without a GET first: only "patch pods" is needed.
-          .resource(
-              new PodBuilder()
-                  .withNewMetadata()
-                  .withName(pod)
-                  .withNamespace(podNamespace)
-                  .endMetadata()
-                  .build())
-          .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
-    } catch (KubernetesClientException e) {
-      LOG.log(
-          leader ? Level.ERROR : Level.WARNING,
-          "cannot " + (leader ? "set" : "remove") + " label " + LEADER_LABEL + " on pod " + pod,
-          e);
-    }
-  }
-
-  /** Gives up the Lease so a standby takes over within one retry period, not a lease duration. */
-  private void releaseLease() {
-    try {
-      LeaseLock lock = new LeaseLock(leaseNamespace, election.leaseName(), election.identity());
-      LeaderElectionRecord current = lock.get(client);
-      if (current != null && election.identity().equals(current.getHolderIdentity())) {
-        ZonedDateTime now = ZonedDateTime.now();
-        lock.update(
-            client,
-            new LeaderElectionRecord(
-                election.identity(),
-                Duration.ofSeconds(1),
-                now,
-                now,
-                current.getLeaderTransitions()));
-        LOG.log(Level.INFO, election.identity() + " released the lease");
-      }
-    } catch (KubernetesClientException e) {
-      LOG.log(Level.WARNING, "could not release the lease: " + e.getMessage());
-    }
+    pod.label(true);
   }
 
   @Override
@@ -391,10 +362,11 @@ public final class KubernetesMode implements AutoCloseable {
       server.stop();
     }
     operator.stop();
+    reconciler.close();
     if (wasLeader) {
-      label(false);
+      pod.label(false);
       if (election.enabled()) {
-        releaseLease();
+        pod.releaseLease(leaseNamespace, election.leaseName(), election.identity());
       }
     }
     coordinator.close();

@@ -133,6 +133,35 @@ class KubernetesModeTest {
     await().untilAsserted(() -> assertThat(stored(w)).isNull());
     await().untilAsserted(() -> assertThat(eventReasons(w)).contains("WorkerPruned"));
     assertThat(api.heartbeat(w, 0.1)).isEqualTo(404);
+
+    // JOSDK's metrics hook and the prune counter, in Helidon's registry.
+    String metrics = metrics();
+    assertThat(metrics)
+        .containsPattern("rma_reconciles_total\\{[^}]*outcome=\"success\"[^}]*} [1-9]")
+        .containsPattern("rma_reconcile_duration_seconds_count(\\{[^}]*})? [1-9]")
+        .containsPattern("rma_workers_pruned_total(\\{[^}]*})? [1-9]")
+        .containsPattern("rma_leader(\\{[^}]*})? 1")
+        .containsPattern("rma_pruning_paused(\\{[^}]*})? 0");
+  }
+
+  private String metrics() {
+    try {
+      return java.net.http.HttpClient.newHttpClient()
+          .send(
+              java.net.http.HttpRequest.newBuilder(
+                      java.net.URI.create(
+                          "http://127.0.0.1:" + mode.server().port() + "/observe/metrics"))
+                  .header("Accept", "text/plain")
+                  .timeout(Duration.ofSeconds(10))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString())
+          .body();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   @Test

@@ -12,6 +12,8 @@ import io.rma.coordinator.runtime.Coordinator;
 import io.rma.coordinator.testing.MutableClock;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -191,5 +193,116 @@ class HealthLoopTest {
     clock.advance(Duration.ofSeconds(1));
     // Silent through the grace: Offline, and past the prune window it goes.
     assertThat(coordinator.loop().runOnce().pruned()).containsExactly("w");
+  }
+
+  /**
+   * Issue 16's heal: 30 of 50 workers silent past the prune window (a partition), pruning paused;
+   * the partition heals and the 30 come back one by one, one a second. Their first few drop the
+   * stale share under the threshold while the rest are still on their way; none of them is pruned.
+   */
+  @Test
+  void whenAPauseLiftsTheWorkersComingBackOneByOneAreNotPruned() {
+    List<String> news = new ArrayList<>();
+    coordinator
+        .loop()
+        .lifecycle()
+        .listen(
+            new LifecycleLog.Listener() {
+              @Override
+              public void pauseBegan(int stale, int size, java.time.Instant at) {
+                news.add("paused " + stale + "/" + size);
+              }
+
+              @Override
+              public void pauseEnded(
+                  int stale,
+                  int size,
+                  java.time.Instant began,
+                  java.time.Instant at,
+                  java.time.Instant resumesAt) {
+                news.add("ended " + stale + "/" + size + " until " + resumesAt);
+              }
+
+              @Override
+              public void pruningResumed(int stale, int size, java.time.Instant at) {
+                news.add("resumed " + stale + "/" + size);
+              }
+            });
+    for (int i = 0; i < 50; i++) {
+      add("w-" + i, null);
+      beat("w-" + i);
+    }
+    List<String> pruned = new ArrayList<>();
+    // 35 minutes of partition: only the first 20 beat (every 30 s); the loop runs every 30 s.
+    for (int t = 30; t <= 35 * 60; t += 30) {
+      clock.advance(Duration.ofSeconds(30));
+      for (int i = 0; i < 20; i++) {
+        beat("w-" + i);
+      }
+      pruned.addAll(coordinator.loop().runOnce().pruned());
+    }
+    assertThat(coordinator.loop().pruneGate().state()).isEqualTo(PruneGate.State.PAUSED);
+    // The heal: one returning worker a second, the loop every second, everyone beating every 30 s.
+    java.time.Instant healed = clock.instant();
+    for (int second = 1; second <= 4 * 60; second++) {
+      clock.advance(Duration.ofSeconds(1));
+      for (int i = 0; i < 50; i++) {
+        int firstBeat = i < 20 ? 0 : i - 19;
+        if (second >= firstBeat && (second - firstBeat) % 30 == 0) {
+          beat("w-" + i);
+        }
+      }
+      pruned.addAll(coordinator.loop().runOnce().pruned());
+    }
+
+    assertThat(pruned).isEmpty();
+    assertThat(coordinator.store().list()).hasSize(50);
+    assertThat(coordinator.pool().workers())
+        .allSatisfy(v -> assertThat(v.phase()).isEqualTo(WorkerPhase.Healthy));
+    for (int i = 0; i < 50; i++) {
+      assertThat(storedPhase("w-" + i)).as("w-" + i).isEqualTo(WorkerPhase.Healthy);
+    }
+    // The share fell to 55 % or less when the third came back (27 of 50 still stale); pruning
+    // stayed off for one offline window (90 s) after that, and resumed with nobody left to prune.
+    assertThat(news)
+        .containsExactly(
+            "paused 30/50",
+            "ended 27/50 until " + healed.plusSeconds(3).plus(config.health().offlineAfter()),
+            "resumed 0/50");
+    assertThat(coordinator.loop().pruneGate().state()).isEqualTo(PruneGate.State.OPEN);
+  }
+
+  @Test
+  void pruningResumesOneOfflineWindowAfterThePauseForThoseStillSilent() {
+    for (int i = 0; i < 10; i++) {
+      add("w-" + i, null);
+      beat("w-" + i);
+    }
+    // 6 of 10 silent for 31 minutes: paused.
+    for (int t = 30; t <= 31 * 60; t += 30) {
+      clock.advance(Duration.ofSeconds(30));
+      for (int i = 0; i < 4; i++) {
+        beat("w-" + i);
+      }
+      assertThat(coordinator.loop().runOnce().pruned()).isEmpty();
+    }
+    // Two come back: 4 of 10 stale, the pause lifts; the four still silent wait one offline window.
+    clock.advance(Duration.ofSeconds(1));
+    beat("w-4");
+    beat("w-5");
+    for (int i = 0; i < 4; i++) {
+      beat("w-" + i);
+    }
+    HealthLoop.Pass lifted = coordinator.loop().runOnce();
+    assertThat(lifted.pruned()).isEmpty();
+    assertThat(lifted.prunePaused()).isTrue();
+    clock.advance(config.health().offlineAfter().minusSeconds(1));
+    for (int i = 0; i < 6; i++) {
+      beat("w-" + i);
+    }
+    assertThat(coordinator.loop().runOnce().pruned()).isEmpty();
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(coordinator.loop().runOnce().pruned())
+        .containsExactlyInAnyOrder("w-6", "w-7", "w-8", "w-9");
   }
 }

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Singular;
 import io.fabric8.kubernetes.model.annotation.Version;
+import java.util.List;
 
 /**
  * One inference worker of the pool. {@code spec} is what the worker declared when it registered;
@@ -23,24 +24,59 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Singular("rmaworker")
 @ShortNames("rmaw")
 @Categories("rma")
+// kubectl get rmaw: NAME TIER PHASE LOAD SERVICES LAST-HEARTBEAT AGE; -o wide adds ENDPOINT MODE
+// MODELS. The generator sorts columns by JSON path; the build puts them in PRINTER_COLUMNS' order
+// (src/build/OrderPrinterColumns.java, run from pom.xml).
 @AdditionalPrinterColumn(
     name = "Services",
     jsonPath = ".status.assignedServices",
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
-    name = "Last Heartbeat",
+    name = "Last-Heartbeat",
     jsonPath = ".status.lastHeartbeat",
     type = AdditionalPrinterColumn.Type.DATE)
 @AdditionalPrinterColumn(
     name = "Age",
     jsonPath = ".metadata.creationTimestamp",
     type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(
+    name = "Endpoint",
+    jsonPath = ".status.endpoint",
+    type = AdditionalPrinterColumn.Type.STRING,
+    priority = 1)
+@AdditionalPrinterColumn(
+    name = "Mode",
+    jsonPath = ".spec.mode",
+    type = AdditionalPrinterColumn.Type.STRING,
+    priority = 1)
+@AdditionalPrinterColumn(
+    name = "Models",
+    jsonPath = ".spec.models",
+    type = AdditionalPrinterColumn.Type.STRING,
+    priority = 1)
 public class RMAWorker extends CustomResource<RMAWorkerSpec, RMAWorkerStatus>
     implements Namespaced {
   public static final String GROUP = "rma.io";
   public static final String VERSION = "v1alpha1";
   public static final String PLURAL = "rmaworkers";
   public static final String KIND = "RMAWorker";
+
+  /**
+   * The order of the printer columns in the CRD (kubectl's habit: identifying columns first, AGE
+   * last, then the {@code -o wide} ones). The build passes the same list to the post-processor in
+   * pom.xml; CrdTest holds the two together.
+   */
+  public static final List<String> PRINTER_COLUMNS =
+      List.of(
+          "Tier",
+          "Phase",
+          "Load",
+          "Services",
+          "Last-Heartbeat",
+          "Age",
+          "Endpoint",
+          "Mode",
+          "Models");
 
   public RMAWorker() {}
 

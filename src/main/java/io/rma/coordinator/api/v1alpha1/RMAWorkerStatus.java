@@ -39,6 +39,11 @@ public class RMAWorkerStatus {
   @JsonPropertyDescription("When the worker registered (RFC 3339).")
   private String registeredAt;
 
+  @JsonPropertyDescription(
+      "Where the coordinator reaches the worker: its tunnel URL, else http://ipAddress:port (the"
+          + " port it declared, else its first service's port in the catalogue).")
+  private String endpoint;
+
   @JsonPropertyDescription("Inference tasks this worker completed.")
   private Long tasksCompleted;
 
@@ -70,6 +75,7 @@ public class RMAWorkerStatus {
     c.availableMemory = availableMemory;
     c.lastHeartbeat = lastHeartbeat;
     c.registeredAt = registeredAt;
+    c.endpoint = endpoint;
     c.tasksCompleted = tasksCompleted;
     c.credentialHash = credentialHash;
     c.credentialInUse = credentialInUse;
@@ -142,6 +148,14 @@ public class RMAWorkerStatus {
     this.registeredAt = registeredAt;
   }
 
+  public String getEndpoint() {
+    return endpoint;
+  }
+
+  public void setEndpoint(String endpoint) {
+    this.endpoint = endpoint;
+  }
+
   public Long getTasksCompleted() {
     return tasksCompleted;
   }
@@ -192,6 +206,7 @@ public class RMAWorkerStatus {
     return o == null
         || !Objects.equals(tier, o.tier)
         || !Objects.equals(assignedServices, o.assignedServices)
+        || !Objects.equals(endpoint, o.endpoint)
         || phase != o.phase
         || !Objects.equals(tasksCompleted, o.tasksCompleted)
         || !Objects.equals(credentialHash, o.credentialHash)
