@@ -109,7 +109,8 @@ public final class AdminService implements HttpService {
         pool.store()
             .get(id)
             .orElseThrow(() -> ApiException.notFound("worker " + id + " is not registered"));
-    RMAWorker changed = new RMAWorker(id, worker.getSpec());
+    // A copy: the stored (or informer-cached) object must not change before the write is done.
+    RMAWorker changed = new RMAWorker(id, worker.getSpec().copy());
     changed.getSpec().setDrain(drain ? Boolean.TRUE : null);
     changed.setStatus(worker.getStatus());
     pool.store().save(changed);

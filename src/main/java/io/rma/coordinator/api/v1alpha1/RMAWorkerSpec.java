@@ -43,6 +43,23 @@ public class RMAWorkerSpec {
           + " returns it to rotation.")
   private Boolean drain;
 
+  /**
+   * A copy whose lists are its own (the capabilities object is shared: nothing changes it after
+   * registration), so callers can change it without touching a stored or cached object.
+   */
+  public RMAWorkerSpec copy() {
+    RMAWorkerSpec c = new RMAWorkerSpec();
+    c.capabilities = capabilities;
+    c.ipAddress = ipAddress;
+    c.tunnelUrl = tunnelUrl;
+    c.port = port;
+    c.services = services == null ? null : new ArrayList<>(services);
+    c.models = models == null ? null : new ArrayList<>(models);
+    c.mode = mode;
+    c.drain = drain;
+    return c;
+  }
+
   public Capabilities getCapabilities() {
     return capabilities;
   }
