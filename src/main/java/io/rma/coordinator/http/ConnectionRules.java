@@ -69,8 +69,12 @@ final class ConnectionRules {
                         "invalid_request")
                     .closingConnection());
           } else {
-            try (BodyBudget.Hold hold = bodies.hold()) {
-              req.context().register(hold);
+            if (req.content().hasEntity()) {
+              try (BodyBudget.Hold hold = bodies.hold()) {
+                req.context().register(hold);
+                chain.proceed();
+              }
+            } else {
               chain.proceed();
             }
           }
