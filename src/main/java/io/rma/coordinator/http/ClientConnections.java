@@ -25,6 +25,7 @@ import java.util.Set;
  *       (Helidon's idle-connection check bounds the wait for a request line; the headers that
  *       follow are bounded here), so connections that trickle a byte now and then are closed;
  *   <li>a TLS ClientHello on this plain port is closed at once instead of waiting for a line end;
+ *   <li>a request line whose method is not upper case is a 400 ({@link RequestLines});
  *   <li>a lingering close: when a connection ends while the client may still be sending (an early
  *       413, a 401 before the body was read, an error Helidon answered itself), what it sends is
  *       read and dropped for a moment before the socket closes, so the client's kernel does not
@@ -88,7 +89,8 @@ final class ClientConnections implements ServerConnectionSelector {
 
   @Override
   public ServerConnection connection(ConnectionContext ctx) {
-    return new Guarded(ctx, http1.connection(ctx));
+    RequestLines checked = new RequestLines(ctx);
+    return new Guarded(checked, http1.connection(checked));
   }
 
   /** One client connection: Helidon's, with the TLS check first and the lingering close last. */
@@ -194,6 +196,9 @@ final class ClientConnections implements ServerConnectionSelector {
 
     @Override
     public void headers(ConnectionContext ctx, Headers headers) {
+      if (ctx instanceof RequestLines lines) {
+        lines.headersRead();
+      }
       Deadlines.Deadline d = pending.get();
       if (d != null) {
         pending.remove();

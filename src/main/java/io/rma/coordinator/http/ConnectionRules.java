@@ -21,8 +21,8 @@ import java.util.Set;
  *   <li>A request body the route did not read is skipped when small; a large or chunked one ends
  *       the connection instead of being read to its end (the connection's lingering close reads and
  *       drops what is still coming for a moment, so the client sees the answer).
- *   <li>A method the coordinator does not know ({@code FOO}) is a 400 that ends the connection.
- *       (Helidon reads method names case-insensitively: {@code get} is served as {@code GET}.)
+ *   <li>A method the coordinator does not know ({@code FOO}) is a 400 that ends the connection (one
+ *       not in upper case is refused before, by {@link RequestLines}).
  *   <li>Every request gets a {@link BodyBudget.Hold} whose body deadline {@link JsonBodies} reads
  *       under.
  * </ul>

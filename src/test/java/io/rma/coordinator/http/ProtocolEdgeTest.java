@@ -145,7 +145,9 @@ class ProtocolEdgeTest extends RoutingTestBase {
         "POST /api/inference/llm HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
         "POST /api/inference/llm HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
             + "Transfer-Encoding: chunked\r\n\r\n{}",
-        "FOO /health HTTP/1.1\r\nHost: x\r\n\r\n"
+        "FOO /health HTTP/1.1\r\nHost: x\r\n\r\n",
+        "get /health HTTP/1.1\r\nHost: x\r\n\r\n",
+        "Post /api/inference/llm HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
       })
   void whatTheHttpLayerRefusesIsA400InJsonThatEndsTheConnection(String request) throws IOException {
     try (Raw raw = new Raw(c)) {
